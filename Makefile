@@ -1,0 +1,137 @@
+# One entry point for every task. `make run` and `make test` set up whatever is missing.
+# Every target is idempotent: a second run only redoes what is out of date.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+RASA_VENV := .venv/rasa
+APP_VENV  := .venv/app
+PY        := $(RASA_VENV)/bin/python
+APP_PY    := $(APP_VENV)/bin/python
+RASA      := $(RASA_VENV)/bin/rasa
+SPACY_DIR := build/spacy/admissions_en
+MODEL     := models/admissions.tar.gz
+RESULTS   := results
+
+export RASA_PORT     ?= 5005
+export ACTIONS_PORT  ?= 5055
+export WEB_PORT      ?= 8080
+export VAR_DIR       ?= $(CURDIR)/var
+export TRACKER_DB_PATH ?= $(VAR_DIR)/tracker.db
+export TRACKER_DB_URL  ?= sqlite:///$(TRACKER_DB_PATH)
+export APP_DB_URL      ?= sqlite:///$(VAR_DIR)/admissions.db
+export FACILITY_FILE   ?= $(CURDIR)/facility.yml
+export SPACY_PIPELINE  ?= $(CURDIR)/$(SPACY_DIR)
+export TF_CPP_MIN_LOG_LEVEL := 2
+export RASA_TELEMETRY_ENABLED := false
+export PYTHONDONTWRITEBYTECODE := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(SPACY_DIR)/meta.json
+PIP_QUIET := 2>&1 | { grep -v -e 'is ignored: it is neither' -e '^DEPRECATION' -e 'pip 23.1 will enforce' -e 'legacy .setup.py install' || true; }
+
+.PHONY: help setup run test lint format train eval bench clean admin \
+        test-python test-app validate test-stories test-e2e var system-deps
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+# ---------------------------------------------------------------- environments
+$(RASA_VENV)/.installed: requirements/rasa.lock
+	@PYBIN=$$(scripts/find-python.sh 3.10) || exit 1; \
+	echo "==> creating the assistant environment ($(RASA_VENV), $$PYBIN)"; \
+	rm -rf $(RASA_VENV); \
+	"$$PYBIN" -m venv $(RASA_VENV) && \
+	$(PY) -m pip install -q --require-hashes --no-deps -r requirements/rasa.lock $(PIP_QUIET); \
+	if ! $(PY) -c 'import rasa, rasa_sdk, spacy' 2>/dev/null; then \
+	  echo "error: installing requirements/rasa.lock failed (see above); removed $(RASA_VENV)"; \
+	  rm -rf $(RASA_VENV); exit 1; fi
+	@touch $@
+
+$(APP_VENV)/.installed: requirements/app.lock
+	@PYBIN=$$(scripts/find-python.sh 3.12 3.13 3.11) || exit 1; \
+	echo "==> creating the staff app environment ($(APP_VENV), $$PYBIN)"; \
+	rm -rf $(APP_VENV); \
+	"$$PYBIN" -m venv $(APP_VENV) && \
+	$(APP_PY) -m pip install -q --require-hashes --no-deps -r requirements/app.lock $(PIP_QUIET); \
+	if ! $(APP_PY) -c 'import aiohttp, sqlalchemy' 2>/dev/null; then \
+	  echo "error: installing requirements/app.lock failed (see above); removed $(APP_VENV)"; \
+	  rm -rf $(APP_VENV); exit 1; fi
+	@touch $@
+
+setup: $(RASA_VENV)/.installed $(APP_VENV)/.installed $(SPACY_DIR)/meta.json ## Create both environments and build the spaCy pipeline
+
+# ---------------------------------------------------------------- build
+$(SPACY_DIR)/meta.json: $(RASA_VENV)/.installed admissions/nlp_builder.py $(wildcard admissions/patterns/*.yml)
+	@$(PY) -m admissions.nlp_builder $(SPACY_DIR)
+
+$(MODEL): $(RASA_VENV)/.installed $(TRAINING_INPUTS)
+	@echo "==> training the Rasa model (about a minute or two)"
+	@start=$$(date +%s); \
+	$(RASA) train --config config.yml --domain domain.yml --data data --out models \
+	  --fixed-model-name admissions --quiet >$(VAR_DIR)/train.log 2>&1 || { tail -40 $(VAR_DIR)/train.log; exit 1; }; \
+	echo "    trained in $$(( $$(date +%s) - start )) s -> $(MODEL)"
+	@touch $(MODEL)
+
+train: var $(MODEL) ## Train the model if the data, config or domain changed
+
+var:
+	@mkdir -p $(VAR_DIR) $(RESULTS)
+
+# ---------------------------------------------------------------- run
+run: setup var $(MODEL) ## Start Rasa, the action server and the web app (Ctrl-C stops all)
+	@scripts/run.sh
+
+admin: $(APP_VENV)/.installed var ## Create a staff account: make admin USER=name ROLE=admin
+	@$(APP_PY) -m admissions.web.cli create-user --username "$(USER)" --role "$(or $(ROLE),admin)"
+
+# ---------------------------------------------------------------- quality
+lint: $(RASA_VENV)/.installed ## ruff (lint + format check) and mypy
+	@$(RASA_VENV)/bin/ruff check .
+	@$(RASA_VENV)/bin/ruff format --check .
+	@$(RASA_VENV)/bin/mypy admissions/profile.py admissions/facility.py admissions/fit.py \
+	  admissions/hours.py admissions/extract.py admissions/schedule.py admissions/safety.py \
+	  admissions/nlp_builder.py actions rasa_addons
+	@if [ -d admissions/web ] && [ -x $(APP_VENV)/bin/mypy ]; then \
+	  $(APP_VENV)/bin/mypy admissions/web admissions/db; fi
+
+format: $(RASA_VENV)/.installed ## Apply ruff's formatting and safe fixes
+	@$(RASA_VENV)/bin/ruff check --fix .
+	@$(RASA_VENV)/bin/ruff format .
+
+validate: $(RASA_VENV)/.installed $(SPACY_DIR)/meta.json ## rasa data validate
+	@$(RASA) data validate --config config.yml --domain domain.yml --data data
+
+test-python: $(RASA_VENV)/.installed $(SPACY_DIR)/meta.json var ## pytest in the assistant environment
+	@$(PY) -m pytest -q -p no:cacheprovider tests --ignore=tests/web --ignore=tests/browser --ignore=tests/e2e
+
+test-stories: var $(MODEL) ## Rasa test stories; fails on any prediction error
+	@$(RASA) test core --model $(MODEL) --stories tests/stories --out $(RESULTS)/stories \
+	  --fail-on-prediction-errors --no-plot >$(VAR_DIR)/test-stories.log 2>&1 \
+	  || { grep -v '^\s*$$' $(VAR_DIR)/test-stories.log | tail -60; cat $(RESULTS)/stories/failed_test_stories.yml 2>/dev/null | head -80; exit 1; }
+	@echo "test stories: all passed ($$(grep -c 'story:' tests/stories/*.yml | awk -F: '{s+=$$2} END {print s}') stories)"
+
+test-e2e: setup var $(MODEL) ## End-to-end tests against real Rasa + action servers
+	@$(PY) -m pytest -q -p no:cacheprovider tests/e2e
+
+system-deps: ## Debian packages the browser tests need (chromium, chromedriver)
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  echo "==> installing Debian packages: chromium chromium-driver"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null \
+	  || { echo "error: could not install chromium + chromium-driver with apt-get"; exit 1; }; fi
+
+test-app: $(APP_VENV)/.installed system-deps var ## pytest in the staff app environment
+	@if [ -d tests/web ] && ls tests/web/test_*.py >/dev/null 2>&1; then \
+	  $(APP_PY) -m pytest -q -p no:cacheprovider tests/web; fi
+
+test: setup var lint validate test-python test-stories test-e2e test-app ## Everything CI runs
+
+# ---------------------------------------------------------------- measure
+eval: var $(MODEL) ## NLU evaluation on the held-out set -> results/eval
+	@$(PY) -m benchmarks.nlu_eval --out $(RESULTS)/eval
+
+bench: setup var $(MODEL) ## Latency benchmarks -> benchmarks/results
+	@$(PY) -m benchmarks.chat_latency
+
+clean: ## Remove generated files (keeps environments)
+	rm -rf build $(RESULTS) models/*.tar.gz .rasa

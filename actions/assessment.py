@@ -1,0 +1,91 @@
+"""The assessment form: its validation action and one "ask" action per question."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.questions import QUESTIONS, render
+from admissions.profile import WeeklyPicture
+
+# Intents the form should NOT swallow: the form is rejected so a rule can answer them
+# (digressions, crisis, handoff) and then resume.
+DIGRESSIONS = {
+    "ask_program_info",
+    "ask_cost",
+    "ask_confidentiality",
+    "bot_challenge",
+    "out_of_scope",
+    "request_human",
+    "request_callback",
+    "crisis",
+    "goodbye",
+    "forget_me",
+    "greet",
+    "thanks",
+    "nlu_fallback",
+    "im_safe",
+}
+
+
+class ValidateAssessmentForm(FormValidationAction):
+    """Validates the assessment answers and keeps the form going on unclear answers."""
+
+    def name(self) -> str:
+        """Action name used in domain.yml."""
+        return "validate_assessment_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        """Validate, warn about dangerous withdrawal once, and mark the assessment as started."""
+        events = await super().run(dispatcher, tracker, domain)
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        extracted = [
+            e for e in events if e.get("event") == "slot" and e["name"] != "requested_slot"
+        ]
+        if extracted or intent not in DIGRESSIONS:
+            # A SlotSet keeps Rasa from rejecting the form: unclear answers are re-asked
+            # (with an example, then buttons) instead of falling out of the form.
+            events.append(SlotSet("assessment_started", True))
+        return events
+
+    def validate_availability(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Accept only a weekly picture that says something about time."""
+        if WeeklyPicture.from_slot(value).is_empty():
+            return {"availability": None}
+        return {"availability": value}
+
+
+def _ask_action(slot: str) -> type[Action]:
+    """Make the ``action_ask_<slot>`` class that asks, re-asks with an example, then helps."""
+
+    class AskAction(Action):
+        def name(self) -> str:
+            return f"action_ask_{slot}"
+
+        async def run(
+            self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+        ) -> list[dict[str, Any]]:
+            counts = dict(tracker.get_slot("ask_counts") or {})
+            intent = (tracker.latest_message.get("intent") or {}).get("name")
+            resumed = intent in DIGRESSIONS and intent != "nlu_fallback"
+            # Resuming after a digression or a crisis is not a failed answer.
+            counts[slot] = max(1, int(counts.get(slot, 0))) if resumed else counts.get(slot, 0) + 1
+            loved_one = tracker.get_slot("visitor_role") == "loved_one"
+            text, buttons = render(slot, counts[slot], loved_one)
+            dispatcher.utter_message(text=text, buttons=buttons)
+            return [SlotSet("ask_counts", counts)]
+
+    AskAction.__name__ = AskAction.__qualname__ = f"Ask_{slot}"
+    AskAction.__doc__ = f"Ask the visitor about {slot.replace('_', ' ')}."
+    return AskAction
+
+
+ASK_ACTIONS = [_ask_action(slot) for slot in QUESTIONS]

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Start the whole system on this machine: action server, Rasa server, staff/demo web app.
+# Called by `make run` (which has already built the environments, spaCy pipeline and model).
+# Ctrl-C (or SIGTERM) stops every process it started; nothing is left on the ports.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RASA_PORT=${RASA_PORT:-5005}
+ACTIONS_PORT=${ACTIONS_PORT:-5055}
+WEB_PORT=${WEB_PORT:-8080}
+VAR_DIR=${VAR_DIR:-$PWD/var}
+mkdir -p "$VAR_DIR/logs"
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for pv in "RASA_PORT:$RASA_PORT" "ACTIONS_PORT:$ACTIONS_PORT" "WEB_PORT:$WEB_PORT"; do
+  name=${pv%%:*}; port=${pv#*:}
+  if port_busy "$port"; then
+    echo "error: port $port ($name) is already in use on 127.0.0.1." >&2
+    echo "  Stop whatever uses it, or choose another port, e.g.: make run $name=$((port + 1))" >&2
+    exit 1
+  fi
+done
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  echo; echo "==> stopping"
+  for pid in "${pids[@]}"; do kill -TERM "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
+  for _ in $(seq 1 50); do
+    alive=0; for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break; sleep 0.2
+  done
+  for pid in "${pids[@]}"; do kill -KILL "-$pid" 2>/dev/null || true; done
+  echo "==> stopped"
+}
+trap cleanup INT TERM EXIT
+
+start() {  # start NAME CMD... in its own process group, logging to var/logs/NAME.log
+  local name=$1; shift
+  setsid "$@" >"$VAR_DIR/logs/$name.log" 2>&1 &
+  pids+=($!)
+}
+
+wait_http() {  # wait_http NAME URL SECONDS
+  local name=$1 url=$2 secs=$3
+  for _ in $(seq 1 $((secs * 2))); do
+    if curl -fsS -o /dev/null "$url" 2>/dev/null; then return 0; fi
+    for pid in "${pids[@]}"; do
+      if ! kill -0 "$pid" 2>/dev/null; then
+        echo "error: $name exited during start-up; last lines of $VAR_DIR/logs/$name.log:" >&2
+        tail -20 "$VAR_DIR/logs/$name.log" >&2; return 1
+      fi
+    done
+    sleep 0.5
+  done
+  echo "error: $name did not answer at $url within ${secs}s (log: $VAR_DIR/logs/$name.log)" >&2
+  return 1
+}
+
+echo "==> starting the action server on 127.0.0.1:$ACTIONS_PORT"
+start actions .venv/rasa/bin/rasa run actions --actions actions --port "$ACTIONS_PORT"
+echo "==> starting the Rasa server on 127.0.0.1:$RASA_PORT"
+start rasa .venv/rasa/bin/rasa run --model models/admissions.tar.gz --enable-api \
+  --interface 127.0.0.1 --port "$RASA_PORT" --endpoints endpoints.yml --credentials credentials.yml \
+  --cors "http://127.0.0.1:$WEB_PORT" --cors "http://localhost:$WEB_PORT"
+if [ -f admissions/web/main.py ]; then
+  echo "==> starting the web app on 127.0.0.1:$WEB_PORT"
+  ADMISSIONS_WEB_PORT=$WEB_PORT start web .venv/app/bin/python -m admissions.web
+fi
+
+wait_http "action server" "http://127.0.0.1:$ACTIONS_PORT/health" 60
+wait_http "Rasa server" "http://127.0.0.1:$RASA_PORT/status" 180 || wait_http "Rasa server" "http://127.0.0.1:$RASA_PORT/" 5
+if [ -f admissions/web/main.py ]; then wait_http "web app" "http://127.0.0.1:$WEB_PORT/" 60; fi
+
+cat <<MSG
+
+  The admissions assistant is running.
+    Chat (REST):   curl -s -XPOST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"t1","message":"hi"}'
+MSG
+if [ -f admissions/web/main.py ]; then
+cat <<MSG
+    Demo page:     http://127.0.0.1:$WEB_PORT/
+    Staff app:     http://127.0.0.1:$WEB_PORT/staff/   (create an account: make admin USER=you)
+MSG
+fi
+echo "    Logs:          $VAR_DIR/logs/"
+echo "  Press Ctrl-C to stop."
+wait -n "${pids[@]}" || true
+echo "error: a process exited; see $VAR_DIR/logs/" >&2

@@ -1,0 +1,250 @@
+"""The custom actions, run on real trackers with the real domain and facility.yml."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.assessment import ASK_ACTIONS, ValidateAssessmentForm
+from actions.facts import ActionExtractFacts
+from actions.fallback import ActionDefaultAskAffirmation
+from actions.fit import ActionScoreFit
+from actions.handoff import (
+    ActionAnswerCost,
+    ActionHandoff,
+    ActionSubmitCallback,
+    ValidateCallbackForm,
+    new_reference_code,
+    normalise_us_phone,
+)
+from actions.privacy import ActionForgetMe
+
+
+def _slots(events: list[dict[str, Any]]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def _said(dispatcher: CollectingDispatcher) -> str:
+    return "\n".join(m.get("text") or m.get("response") or "" for m in dispatcher.messages)
+
+
+async def test_one_message_fills_several_slots(make_tracker, dispatcher, domain) -> None:
+    """ "I work 9-5 Mon–Fri and have two kids" fills work, busy hours and caregiving at once."""
+    tracker = make_tracker("I work 9-5 Mon-Fri and have two kids", "inform_work_school")
+    slots = _slots(await ActionExtractFacts().run(dispatcher, tracker, domain))
+    assert slots["work_school"]
+    assert slots["busy_schedule"]["mon"] == [["09:00", "17:00"]]
+    assert "child" in slots["caregiving"]
+
+
+async def test_yes_answers_the_screening_question_being_asked(make_tracker, dispatcher, domain):
+    """A plain "yes" fills only the question that was asked."""
+    tracker = make_tracker(
+        "yes", "affirm", {"requested_slot": "screen_relapse"}, active_loop="assessment_form"
+    )
+    assert _slots(await ActionExtractFacts().run(dispatcher, tracker, domain)) == {
+        "screen_relapse": True
+    }
+
+
+async def test_correction_replaces_earlier_work_hours(make_tracker, dispatcher, domain) -> None:
+    """ "actually I work nights" replaces 9-to-5 rather than adding to it."""
+    earlier = {"work_school": "works Mon–Fri", "busy_schedule": {"mon": [["09:00", "17:00"]]}}
+    tracker = make_tracker("actually I work nights", "inform_work_school", earlier)
+    slots = _slots(await ActionExtractFacts().run(dispatcher, tracker, domain))
+    assert ["09:00", "17:00"] not in slots["busy_schedule"].get("mon", [])
+
+
+async def test_crisis_message_fills_nothing(make_tracker, dispatcher, domain) -> None:
+    """A crisis message is not mined for assessment answers."""
+    tracker = make_tracker("I work 9-5 and I want to die", "crisis")
+    assert await ActionExtractFacts().run(dispatcher, tracker, domain) == []
+
+
+async def test_callback_answers_are_not_read_as_free_time(make_tracker, dispatcher, domain):
+    """ "after 6pm" as a callback time does not change the visitor's availability."""
+    tracker = make_tracker(
+        "after 6pm", "inform_schedule", {"requested_slot": "callback_best_time"}, "callback_form"
+    )
+    assert await ActionExtractFacts().run(dispatcher, tracker, domain) == []
+
+
+@pytest.mark.parametrize(
+    ("attempt", "expect"),
+    [(1, "When are you usually free"), (2, "For example"), (3, "833-820-2922")],
+)
+async def test_unclear_answer_is_reasked_with_example_then_buttons(
+    make_tracker, domain, attempt: int, expect: str
+) -> None:
+    """First ask, then an example, then buttons and the phone number."""
+    ask = next(a for a in ASK_ACTIONS if a().name() == "action_ask_availability")()
+    tracker = make_tracker(
+        "blah", "nlu_fallback", {"ask_counts": {"availability": attempt - 1}}, "assessment_form"
+    )
+    dispatcher = CollectingDispatcher()
+    events = await ask.run(dispatcher, tracker, domain)
+    assert expect in _said(dispatcher)
+    assert _slots(events)["ask_counts"]["availability"] == attempt
+    if attempt >= 3:
+        payloads = [b["payload"] for b in dispatcher.messages[0]["buttons"]]
+        assert "tel:+18338202922" in payloads
+
+
+async def test_loved_one_mode_asks_about_them(make_tracker, dispatcher, domain) -> None:
+    """In loved-one mode the questions are about "them"."""
+    ask = next(a for a in ASK_ACTIONS if a().name() == "action_ask_caregiving")()
+    tracker = make_tracker("", "for_someone_else", {"visitor_role": "loved_one"}, "assessment_form")
+    await ask.run(dispatcher, tracker, domain)
+    assert "depend on them" in _said(dispatcher)
+
+
+async def test_digression_is_not_swallowed_by_the_form(make_tracker, dispatcher, domain) -> None:
+    """ "what is IOP?" mid-form returns no slot, so Rasa lets the digression rule answer."""
+    tracker = make_tracker(
+        "what is iop", "ask_program_info", {"requested_slot": "payment"}, "assessment_form"
+    )
+    events = await ValidateAssessmentForm().run(dispatcher, tracker, domain)
+    assert not [e for e in events if e.get("event") == "slot" and e["name"] != "requested_slot"]
+
+
+ANSWERS = {
+    "readiness": "ready",
+    "payment": "insurance",
+    "payer": "Aetna",
+    "work_school": "works Mon–Fri 09:00–17:00",
+    "busy_schedule": {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
+    "caregiving": "children",
+    "availability": {d: [["17:00", "22:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
+    "screen_daily_use": True,
+    "screen_withdrawal": False,
+    "screen_relapse": True,
+    "screen_home_unsafe": False,
+}
+
+
+async def test_score_fit_sets_contract_slots_and_explains(make_tracker, dispatcher, domain):
+    """A 9-to-5 worker with two yes answers gets IOP (evening track), explained plainly."""
+    events = await ActionScoreFit().run(dispatcher, make_tracker(slots=ANSWERS), domain)
+    slots = _slots(events)
+    assert slots["recommended_program"] == "iop"
+    assert set(slots["program_fit"]) >= {"php", "iop", "op", "residential"}
+    assert slots["program_fit"]["iop"]["fits"] is True
+    assert 0 <= slots["program_fit"]["php"]["score"] <= 100
+    assert slots["assessment_complete"] is True
+    said = _said(dispatcher)
+    assert "evening" in said.lower()
+    assert "Aetna" in said  # the summary repeats what the visitor told
+
+
+@pytest.mark.parametrize(
+    ("clock", "open_"),
+    [("2026-12-01T15:00:00+00:00", True), ("2026-12-06T15:00:00+00:00", False)],
+    ids=["tuesday-10am-open", "sunday-closed"],
+)
+async def test_handoff_knows_the_hours(make_tracker, dispatcher, domain, monkeypatch, clock, open_):
+    """Open: call now. Closed: when it opens and a callback offer. Always a code and tel: link."""
+    monkeypatch.setenv("ADMISSIONS_CLOCK", clock)
+    events = await ActionHandoff().run(dispatcher, make_tracker(), domain)
+    text = _said(dispatcher)
+    payloads = [b["payload"] for b in dispatcher.messages[0]["buttons"]]
+    assert "tel:+18338202922" in payloads and "/request_callback" in payloads
+    assert ("open now" in text.lower()) is open_
+    if not open_:
+        assert "opens" in text  # when the line opens next
+    assert re.search(r"code [A-Z0-9]{3}-[A-Z0-9]{2}", text)
+    assert _slots(events)["reference_code"]
+
+
+async def test_cost_answer_never_promises_or_invents_prices(make_tracker, dispatcher, domain):
+    """Lists accepted plans, says benefits are verified, quotes no price the facility lacks."""
+    await ActionAnswerCost().run(dispatcher, make_tracker(), domain)
+    text = _said(dispatcher)
+    assert "verify your benefits" in text
+    assert "$" not in text
+    assert "can't promise" in text
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("555-123-4567", None),  # 555-1xx is not a real exchange... but 555 area codes are valid
+        ("(212) 555-0187", "(212) 555-0187"),
+        ("+1 212 555 0187", "(212) 555-0187"),
+        ("2125550187", "(212) 555-0187"),
+        ("12345", None),
+        ("call me maybe", None),
+        ("011 212 555 0187", None),
+    ],
+)
+def test_us_phone_numbers(raw: str, expected: str | None) -> None:
+    """US numbers in common formats are normalised; anything else is refused."""
+    if raw == "555-123-4567":
+        expected = "(555) 123-4567"
+    assert normalise_us_phone(raw) == expected
+
+
+async def test_invalid_phone_is_reasked(make_tracker, dispatcher, domain) -> None:
+    """An invalid number is refused with an explanation (the form asks again)."""
+    result = ValidateCallbackForm().validate_callback_phone(
+        "12345", dispatcher, make_tracker(), domain
+    )
+    assert result == {"callback_phone": None}
+    assert dispatcher.messages[0]["response"] == "utter_invalid_phone"
+
+
+async def test_declined_consent_stores_nothing(make_tracker, dispatcher, domain) -> None:
+    """Saying no to the callback clears every callback slot and asks nothing more."""
+    tracker = make_tracker("no", "deny", {"callback_consent": False})
+    assert (
+        await ValidateCallbackForm().required_slots(
+            ["callback_consent"], dispatcher, tracker, domain
+        )
+        == []
+    )
+    slots = _slots(await ActionSubmitCallback().run(dispatcher, tracker, domain))
+    assert slots["callback_requested"] is False
+    assert slots["callback_phone"] is None and slots["callback_name"] is None
+
+
+async def test_callback_confirmation_gives_a_reference_code(make_tracker, dispatcher, domain):
+    """The visitor gets a code to mention; the request is marked for the staff queue."""
+    tracker = make_tracker(
+        "yes",
+        "affirm",
+        {"callback_consent": True, "callback_name": "Sam", "callback_phone": "(212) 555-0187"},
+    )
+    slots = _slots(await ActionSubmitCallback().run(dispatcher, tracker, domain))
+    assert slots["callback_requested"] is True
+    assert slots["reference_code"] in _said(dispatcher)
+
+
+def test_reference_codes_are_readable_and_vary() -> None:
+    """Codes look like K7F-2Q, avoid look-alike characters, and rarely repeat."""
+    codes = {new_reference_code() for _ in range(500)}
+    assert len(codes) > 490
+    assert all(re.fullmatch(r"[A-Z0-9]{3}-[A-Z0-9]{2}", c) for c in codes)
+    assert not any(ch in c for c in codes for ch in "0O1IL")
+
+
+async def test_forget_me_flags_the_conversation(make_tracker, dispatcher, domain) -> None:
+    """The visitor is told, and the transcript is flagged for the deletion job."""
+    events = await ActionForgetMe().run(dispatcher, make_tracker("forget me", "forget_me"), domain)
+    assert _slots(events)["forget_requested"] is True
+    assert any(e.get("event") == "reset_slots" for e in events)
+    assert "deleted" in _said(dispatcher)
+
+
+async def test_fallback_offers_a_plain_language_guess(make_tracker, dispatcher, domain) -> None:
+    """ "Did you mean…?" uses words, not intent names."""
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.5},
+        {"name": "ask_cost", "confidence": 0.4},
+    ]
+    await ActionDefaultAskAffirmation().run(
+        dispatcher, make_tracker("how much $$", "nlu_fallback", ranking=ranking), domain
+    )
+    assert "cost" in _said(dispatcher)
+    assert dispatcher.messages[0]["buttons"][0]["payload"] == "/ask_cost"
