@@ -29,7 +29,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(SPACY_DIR)/meta.json
 PIP_QUIET := 2>&1 | { grep -v -e 'is ignored: it is neither' -e '^DEPRECATION' -e 'pip 23.1 will enforce' -e 'legacy .setup.py install' || true; }
 
-.PHONY: help setup run test lint format train eval bench clean admin \
+.PHONY: help setup run test lint format train eval bench clean admin purge record-fixtures \
         test-python test-app validate test-stories test-e2e var system-deps
 
 help: ## List the targets
@@ -81,8 +81,15 @@ var:
 run: setup var $(MODEL) ## Start Rasa, the action server and the web app (Ctrl-C stops all)
 	@scripts/run.sh
 
-admin: $(APP_VENV)/.installed var ## Create a staff account: make admin USER=name ROLE=admin
-	@$(APP_PY) -m admissions.web.cli create-user --username "$(USER)" --role "$(or $(ROLE),admin)"
+admin: $(APP_VENV)/.installed var ## Create a staff account: make admin NAME=karen ROLE=admissions|trainer|admin
+	@if [ -z "$(NAME)" ]; then echo "usage: make admin NAME=karen ROLE=admissions  (ROLE defaults to admin)"; exit 2; fi
+	@$(APP_PY) -m admissions.web.cli create-user --username "$(NAME)" --role "$(or $(ROLE),admin)"
+
+purge: $(APP_VENV)/.installed var ## Retention: delete transcripts past RETENTION_DAYS and forget-me requests
+	@$(APP_PY) -m admissions.web.cli purge
+
+record-fixtures: $(APP_VENV)/.installed ## Record real conversations from a running Rasa (make run) for the staff app tests
+	@$(APP_PY) -m tests.web.fixtures.record --rasa-url http://127.0.0.1:$(RASA_PORT)
 
 # ---------------------------------------------------------------- quality
 lint: $(RASA_VENV)/.installed ## ruff (lint + format check) and mypy
@@ -131,7 +138,7 @@ eval: var $(MODEL) ## NLU evaluation on the held-out set -> results/eval
 	@$(PY) -m benchmarks.nlu_eval --out $(RESULTS)/eval
 
 bench: setup var $(MODEL) ## Latency benchmarks -> benchmarks/results
-	@$(PY) -m benchmarks.chat_latency
+	@$(APP_PY) benchmarks/staff_list.py
 
 clean: ## Remove generated files (keeps environments)
 	rm -rf build $(RESULTS) models/*.tar.gz .rasa

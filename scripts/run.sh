@@ -70,7 +70,7 @@ fi
 
 wait_http "action server" "http://127.0.0.1:$ACTIONS_PORT/health" 60
 wait_http "Rasa server" "http://127.0.0.1:$RASA_PORT/status" 180 || wait_http "Rasa server" "http://127.0.0.1:$RASA_PORT/" 5
-if [ -f admissions/web/main.py ]; then wait_http "web app" "http://127.0.0.1:$WEB_PORT/" 60; fi
+if [ -f admissions/web/main.py ]; then wait_http "web app" "http://127.0.0.1:$WEB_PORT/staff/health" 60; fi
 
 cat <<MSG
 
@@ -80,7 +80,7 @@ MSG
 if [ -f admissions/web/main.py ]; then
 cat <<MSG
     Demo page:     http://127.0.0.1:$WEB_PORT/
-    Staff app:     http://127.0.0.1:$WEB_PORT/staff/   (create an account: make admin USER=you)
+    Staff app:     http://127.0.0.1:$WEB_PORT/staff/   (create an account: make admin NAME=you)
 MSG
 fi
 echo "    Logs:          $VAR_DIR/logs/"

@@ -1,0 +1,176 @@
+"""The staff app's own tables (all prefixed ``staff_`` so they can share a database with Rasa).
+
+Transcripts are *not* here: they stay in Rasa's ``events`` table (see ``tracker.py``).
+These tables hold only staff accounts, sessions, the work done on conversations
+(notes, review status, callback status) and the append-only audit log.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ROLES: tuple[str, ...] = ("admissions", "trainer", "admin")
+CALLBACK_STATUSES: tuple[str, ...] = ("new", "attempted", "reached", "closed")
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention so migrations name constraints stably."""
+
+    metadata = sa.MetaData(naming_convention=NAMING)
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite stores naive values)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        """Store UTC; refuse naive datetimes so local times never slip in."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        """Return an aware UTC datetime."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class User(Base):
+    """A staff account. Never deleted (the audit log names it); disabled instead."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    roles: Mapped[str] = mapped_column(sa.String(100))  # comma-separated subset of ROLES
+    disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    def role_set(self) -> frozenset[str]:
+        """The user's roles as a set."""
+        return frozenset(r for r in self.roles.split(",") if r)
+
+
+class StaffSession(Base):
+    """A server-side login session; the cookie holds a random token, we keep its SHA-256."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LoginAttempt(Base):
+    """One sign-in attempt, kept a day for throttling per account and per address."""
+
+    __tablename__ = "staff_login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username_key: Mapped[str] = mapped_column(sa.String(64), index=True)
+    address: Mapped[str] = mapped_column(sa.String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    succeeded: Mapped[bool] = mapped_column(default=False)
+
+
+class Note(Base):
+    """A staff note on a conversation (health information: purged with the conversation)."""
+
+    __tablename__ = "staff_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(sa.String(255), index=True)
+    author: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    body: Mapped[str] = mapped_column(sa.Text)
+
+
+class Review(Base):
+    """That a conversation has been reviewed, by whom and when."""
+
+    __tablename__ = "staff_reviews"
+
+    conversation_id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    reviewed_by: Mapped[str] = mapped_column(sa.String(64))
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class CallbackWork(Base):
+    """The work status of a callback request; the request itself lives in the tracker slots."""
+
+    __tablename__ = "staff_callbacks"
+
+    conversation_id: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(16), index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    updated_by: Mapped[str] = mapped_column(sa.String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AuditEntry(Base):
+    """One audit record. Append-only: the app has no update/delete path; triggers forbid both."""
+
+    __tablename__ = "staff_audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    username: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    action: Mapped[str] = mapped_column(sa.String(40), index=True)
+    conversation_id: Mapped[str | None] = mapped_column(sa.String(255), index=True)
+    address: Mapped[str | None] = mapped_column(sa.String(64))
+    result: Mapped[str] = mapped_column(sa.String(20), index=True)
+    detail: Mapped[str | None] = mapped_column(sa.Text)  # JSON; never message text
+
+
+class JobRun(Base):
+    """A run of a scheduled job (the retention purge), for the admin page."""
+
+    __tablename__ = "staff_job_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(sa.String(40), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    outcome: Mapped[str] = mapped_column(sa.String(20))
+    detail: Mapped[str | None] = mapped_column(sa.Text)
+
+
+def _table(model: type[Base]) -> sa.Table:
+    table = model.__table__
+    assert isinstance(table, sa.Table)
+    return table
+
+
+# Core tables for 2.0-style insert/update/delete statements.
+USERS = _table(User)
+SESSIONS = _table(StaffSession)
+LOGIN_ATTEMPTS = _table(LoginAttempt)
+NOTES = _table(Note)
+REVIEWS = _table(Review)
+CALLBACKS = _table(CallbackWork)
+AUDIT_LOG = _table(AuditEntry)
+JOB_RUNS = _table(JobRun)

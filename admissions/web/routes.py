@@ -1,0 +1,59 @@
+"""Every URL of the staff app, in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from admissions.web.responses import redirect
+from admissions.web.views import account, admin, callbacks, conversations, dashboard
+
+STATIC_DIR = Path(__file__).with_name("static") / "staff"
+
+
+async def health(request: web.Request) -> web.StreamResponse:
+    """GET /staff/health: the process answers (says nothing about data)."""
+    return web.Response(text="ok")
+
+
+async def to_home(request: web.Request) -> web.StreamResponse:
+    """GET /staff: to /staff/."""
+    return redirect("/staff/", status=302)
+
+
+def setup_routes(app: web.Application) -> None:
+    """Register the staff app's routes (all under /staff/)."""
+    r = app.router
+    r.add_get("/staff", to_home)
+    r.add_get("/staff/", account.home, name="staff.home")
+    r.add_get("/staff/health", health, name="staff.health")
+    r.add_get("/staff/login", account.login_page, name="staff.login")
+    r.add_post("/staff/login", account.login)
+    r.add_post("/staff/logout", account.logout, name="staff.logout")
+    r.add_get("/staff/password", account.password_page, name="staff.password")
+    r.add_post("/staff/password", account.password_change)
+
+    r.add_get("/staff/conversations", conversations.conversation_list, name="staff.conversations")
+    r.add_get("/staff/conversations/{cid}", conversations.transcript_page, name="staff.transcript")
+    r.add_post("/staff/conversations/{cid}/notes", conversations.add_note, name="staff.notes")
+    r.add_post("/staff/conversations/{cid}/review", conversations.set_review, name="staff.review")
+    r.add_get(
+        "/staff/conversations/{cid}/export.{fmt}", conversations.export_one, name="staff.export_one"
+    )
+    r.add_get("/staff/export.{fmt}", conversations.export_set, name="staff.export_set")
+
+    r.add_get("/staff/callbacks", callbacks.callback_queue, name="staff.callbacks")
+    r.add_post(
+        "/staff/callbacks/{cid}/status", callbacks.callback_status, name="staff.callback_status"
+    )
+    r.add_get("/staff/dashboard", dashboard.dashboard, name="staff.dashboard")
+
+    r.add_get("/staff/audit", admin.audit_log, name="staff.audit")
+    r.add_get("/staff/users", admin.users, name="staff.users")
+    r.add_post("/staff/users/{uid}/disable", admin.user_disable, name="staff.user_disable")
+    r.add_post("/staff/users/{uid}/enable", admin.user_enable, name="staff.user_enable")
+    r.add_get("/staff/retention", admin.retention_page, name="staff.retention")
+    r.add_post("/staff/retention/run", admin.retention_run, name="staff.retention_run")
+
+    r.add_static("/staff/static/", STATIC_DIR, name="staff.static", append_version=False)

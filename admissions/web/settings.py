@@ -1,0 +1,74 @@
+"""The staff app's settings, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from admissions.facility import default_facility_path
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int = 0) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < low:
+        raise ValueError(f"{name} must be at least {low}, got {value}")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about the staff app (see ``from_env`` for the variables)."""
+
+    tracker_db_url: str = "sqlite:///var/tracker.db"
+    app_db_url: str = "sqlite:///var/admissions.db"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    facility_file: Path = field(default_factory=default_facility_path)
+    retention_days: int = 90
+    retention_interval_minutes: int = 60  # 0 turns the in-app purge job off
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    trust_proxy: bool = False  # honour X-Forwarded-For/-Proto from a TLS reverse proxy
+    secure_cookies: bool = False  # force Secure cookies (also set whenever the request is HTTPS)
+    allowed_origins: tuple[str, ...] = field(default_factory=tuple)  # extra origins for POSTs
+    page_size: int = 50
+    login_max_failures_account: int = 5
+    login_max_failures_address: int = 20
+    login_window_minutes: int = 15
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read ``TRACKER_DB_URL``, ``APP_DB_URL``, ``ADMISSIONS_WEB_*``, ``RETENTION_*``..."""
+        env = os.environ if env is None else env
+        raw_origins = env.get("ADMISSIONS_WEB_ORIGINS", "").split(",")
+        origins = tuple(o.strip().rstrip("/") for o in raw_origins if o.strip())
+        return cls(
+            tracker_db_url=env.get("TRACKER_DB_URL") or cls.tracker_db_url,
+            app_db_url=env.get("APP_DB_URL") or cls.app_db_url,
+            host=env.get("ADMISSIONS_WEB_HOST") or cls.host,
+            port=_int(env, "ADMISSIONS_WEB_PORT", cls.port, low=1),
+            facility_file=Path(env["FACILITY_FILE"])
+            if env.get("FACILITY_FILE")
+            else default_facility_path(),
+            retention_days=_int(env, "RETENTION_DAYS", cls.retention_days, low=1),
+            retention_interval_minutes=_int(
+                env, "RETENTION_INTERVAL_MINUTES", cls.retention_interval_minutes
+            ),
+            session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", cls.session_idle_minutes, 1),
+            session_max_hours=_int(env, "SESSION_MAX_HOURS", cls.session_max_hours, 1),
+            trust_proxy=_flag(env, "ADMISSIONS_WEB_TRUST_PROXY"),
+            secure_cookies=_flag(env, "ADMISSIONS_WEB_SECURE_COOKIES"),
+            allowed_origins=origins,
+        )

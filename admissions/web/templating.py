@@ -1,0 +1,78 @@
+"""Jinja2 templates: autoescaping always on, strict undefined, the staff pages' shared context."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from admissions.facility import SHORT_NAMES
+from admissions.web.keys import FACILITY, USER
+
+
+async def staff_context(request: web.Request) -> dict[str, Any]:
+    """Template variables every staff page has."""
+    user = request.get(USER)
+    return {
+        "user": user,
+        "csrf_token": user.csrf_token if user else "",
+        "facility_name": request.app[FACILITY].name,
+    }
+
+
+def filters(app: web.Application) -> dict[str, Any]:
+    tz = app[FACILITY].admissions.tz
+
+    def localtime(value: float | datetime | None, fmt: str = "%a %b %d %Y, %I:%M %p") -> str:
+        if value is None:
+            return ""
+        moment = (
+            value
+            if isinstance(value, datetime)
+            else datetime.fromtimestamp(float(value), timezone.utc)
+        )
+        return moment.astimezone(tz).strftime(fmt)
+
+    def utctime(value: datetime | None) -> str:
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") if value else ""
+
+    def program(value: str | None) -> str:
+        if not value:
+            return "—"
+        return SHORT_NAMES.get(value, value)
+
+    return {"localtime": localtime, "utctime": utctime, "program": program}
+
+
+def path_segment(value: str) -> str:
+    """``value`` as one URL path segment: everything quoted, ``/`` and dot-segments too."""
+    quoted = quote(value, safe="")
+    return quoted.replace(".", "%2E") if quoted in (".", "..") else quoted
+
+
+def conversation_url(conversation_id: str, suffix: str = "") -> str:
+    """URL of a conversation page; Rasa ids may hold any character, ``/`` included."""
+    return f"/staff/conversations/{path_segment(conversation_id)}{suffix}"
+
+
+def callback_status_url(conversation_id: str) -> str:
+    """Where the callback queue posts a new status."""
+    return f"/staff/callbacks/{path_segment(conversation_id)}/status"
+
+
+def setup(app: web.Application) -> jinja2.Environment:
+    """Install the template environment (every ``{{ }}`` is HTML-escaped)."""
+    env = aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.PackageLoader("admissions.web", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        context_processors=[staff_context],
+    )
+    env.filters.update(filters(app))
+    env.globals.update(conversation_url=conversation_url, callback_status_url=callback_status_url)
+    return env

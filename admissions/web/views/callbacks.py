@@ -1,0 +1,105 @@
+"""The callback queue: who asked for a call, how to reach them, and where the work stands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp_jinja2
+import sqlalchemy as sa
+from aiohttp import web
+
+from admissions.db import staff, transcripts
+from admissions.db.models import CALLBACK_STATUSES
+from admissions.db.transcripts import ConversationSummary, ListFilters
+from admissions.web import auth
+from admissions.web.keys import APP_DB, AUDIT, SETTINGS, TRACKER_DB, USER
+from admissions.web.responses import redirect
+from admissions.web.views.forms import page_number
+from admissions.web.views.lookup import conversation_summaries
+
+VIEWS = ("open", "all", *CALLBACK_STATUSES)
+_ORDER = {status: i for i, status in enumerate(CALLBACK_STATUSES)}
+
+
+@dataclass
+class CallbackItem:
+    """One callback request as the queue shows it."""
+
+    summary: ConversationSummary
+    slots: dict[str, Any]
+    status: str
+    attempts: int
+    updated_by: str | None
+    updated_at: Any
+
+
+@auth.protected("admissions", action="callbacks_view")
+@aiohttp_jinja2.template("staff/callbacks.html")
+async def callback_queue(request: web.Request) -> dict[str, Any]:
+    """GET /staff/callbacks: pending requests (crisis first, oldest waiting first)."""
+    view = request.query.get("status", "open")
+    view = view if view in VIEWS else "open"
+    rows, ready = await conversation_summaries(request, ListFilters(callback=True))
+    async with request.app[APP_DB].connect() as conn:
+        work = await staff.callback_work(conn, [r.conversation_id for r in rows])
+    items = []
+    for row in rows:
+        w = work.get(row.conversation_id)
+        item = CallbackItem(
+            summary=row,
+            slots={},
+            status=w.status if w else "new",
+            attempts=w.attempts if w else 0,
+            updated_by=w.updated_by if w else None,
+            updated_at=w.updated_at if w else None,
+        )
+        if view == "all" or item.status == view or (view == "open" and item.status != "closed"):
+            items.append(item)
+    items.sort(key=lambda i: (not i.summary.crisis, _ORDER[i.status], i.summary.last_at))
+    page_size = request.app[SETTINGS].page_size
+    page = page_number(request.query)
+    shown = items[(page - 1) * page_size : page * page_size]
+    # Names and numbers are read from the tracker only for the requests on this page.
+    async with request.app[TRACKER_DB].connect() as conn:
+        slots = await transcripts.latest_slots(
+            conn, [i.summary.conversation_id for i in shown], transcripts.CALLBACK_SLOTS
+        )
+    for item in shown:
+        item.slots = slots.get(item.summary.conversation_id, {})
+    request[AUDIT].detail = {"status": view, "page": page, "results": len(items)}
+    return {
+        "items": shown,
+        "view": view,
+        "views": VIEWS,
+        "statuses": CALLBACK_STATUSES,
+        "total": len(items),
+        "page": page,
+        "pages": max(1, -(-len(items) // page_size)),
+        "ready": ready,
+    }
+
+
+@auth.protected("admissions", action="callback_status")
+async def callback_status(request: web.Request) -> web.StreamResponse:
+    """POST /staff/callbacks/{cid}/status: record new / attempted / reached / closed."""
+    cid = request.match_info["cid"]
+    form = await request.post()
+    status = str(form.get("status", ""))
+    if status not in CALLBACK_STATUSES:
+        raise web.HTTPBadRequest(text="Unknown status.")
+    async with request.app[TRACKER_DB].connect() as conn:
+        exists = (
+            await conn.execute(
+                sa.select(transcripts.events.c.id)
+                .where(transcripts.events.c.sender_id == cid)
+                .limit(1)
+            )
+        ).first()
+    if exists is None:
+        raise web.HTTPNotFound(text="No conversation with that id (it may have been purged).")
+    async with request.app[APP_DB].begin() as conn:
+        await staff.set_callback_status(conn, cid, status, request[USER].username)
+    request[AUDIT].detail = {"status": status}
+    back = str(form.get("back", ""))
+    return redirect(auth.safe_next(back) if back else "/staff/callbacks")

@@ -1,0 +1,149 @@
+"""Fixtures for the staff app: real SQLite databases, the real app, signed-in clients."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from aiohttp.test_utils import TestClient
+
+from admissions.db import migrate, staff
+from admissions.db.engine import create_engine, create_sync_engine
+from admissions.db.models import AUDIT_LOG
+from admissions.web import auth
+from admissions.web.main import init_app
+from admissions.web.settings import Settings
+from tests.web.fixtures import create_tracker_store
+
+REPO = Path(__file__).resolve().parents[2]
+PASSWORD = "a long test password 1"
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+# Argon2 with the production parameters is slow on purpose; tests keep the same algorithm
+# (Argon2id) with a cheaper cost so the suite stays quick.
+from argon2 import PasswordHasher  # noqa: E402
+
+auth.HASHER = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        tracker_db_url=f"sqlite:///{tmp_path / 'tracker.db'}",
+        app_db_url=f"sqlite:///{tmp_path / 'admissions.db'}",
+        facility_file=REPO / "facility.yml",
+        retention_interval_minutes=0,
+        page_size=50,
+    )
+
+
+@pytest.fixture
+def tracker(settings: Settings) -> sa.Engine:
+    engine = create_tracker_store(settings.tracker_db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def app_db(settings: Settings) -> sa.Engine:
+    migrate.upgrade(settings.app_db_url)
+    engine = create_sync_engine(settings.app_db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def make_user(settings: Settings, app_db: sa.Engine) -> Callable[..., Awaitable[int]]:
+    async def make(username: str, *roles: str, password: str = PASSWORD) -> int:
+        engine = create_engine(settings.app_db_url)
+        try:
+            async with engine.begin() as conn:
+                return await staff.create_user(conn, username, auth.hash_password(password), roles)
+        finally:
+            await engine.dispose()
+
+    return make
+
+
+@dataclass
+class Staff:
+    """A signed-in test client and its CSRF token."""
+
+    client: TestClient[Any, Any]
+    csrf: str
+    username: str
+
+    async def post(self, path: str, data: dict[str, str] | None = None, **kw: Any) -> Any:
+        body = {"csrf_token": self.csrf, **(data or {})}
+        return await self.client.post(path, data=body, allow_redirects=False, **kw)
+
+
+async def login(client: TestClient[Any, Any], username: str, password: str = PASSWORD) -> Any:
+    page = await client.get("/staff/login")
+    token = CSRF_RE.search(await page.text())
+    assert token, "login form has no CSRF token"
+    return await client.post(
+        "/staff/login",
+        data={"csrf_token": token.group(1), "username": username, "password": password},
+        allow_redirects=False,
+    )
+
+
+async def session_csrf(client: TestClient[Any, Any]) -> str:
+    page = await client.get("/staff/")
+    match = CSRF_RE.search(await page.text())
+    assert match, "signed-in page has no CSRF token"
+    return match.group(1)
+
+
+@pytest.fixture
+def app_factory(settings: Settings, tracker: sa.Engine, app_db: sa.Engine) -> Callable[[], Any]:
+    return lambda: init_app(settings)
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, app_factory: Callable[[], Any]) -> TestClient[Any, Any]:
+    return await aiohttp_client(app_factory())
+
+
+@pytest.fixture
+def sign_in(
+    aiohttp_client: Any, app_factory: Callable[[], Any], make_user: Callable[..., Awaitable[int]]
+) -> Callable[..., Awaitable[Staff]]:
+    """Create a user with ``roles`` and return a signed-in client for them (own client each)."""
+
+    async def go(username: str, *roles: str, client: TestClient[Any, Any] | None = None) -> Staff:
+        await make_user(username, *roles)
+        if client is None:
+            client = await aiohttp_client(app_factory())
+        response = await login(client, username)
+        assert response.status == 303, await response.text()
+        return Staff(client=client, csrf=await session_csrf(client), username=username)
+
+    return go
+
+
+def audit_rows(app_db: sa.Engine, after: int = 0) -> list[Any]:
+    with app_db.connect() as conn:
+        return list(
+            conn.execute(
+                sa.select(AUDIT_LOG).where(AUDIT_LOG.c.id > after).order_by(AUDIT_LOG.c.id)
+            )
+        )
+
+
+def last_audit_id(app_db: sa.Engine) -> int:
+    with app_db.connect() as conn:
+        return int(
+            conn.execute(sa.select(sa.func.coalesce(sa.func.max(AUDIT_LOG.c.id), 0))).scalar_one()
+        )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # aiohttp-jinja2 stores its per-request context under a plain string key.
+    config.addinivalue_line("filterwarnings", "ignore:It is recommended to use web.RequestKey")

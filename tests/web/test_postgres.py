@@ -1,0 +1,108 @@
+"""The same queries, migrations and triggers on PostgreSQL (production's database).
+
+Runs only when ``STAFF_TEST_POSTGRES_URL`` names an empty scratch database, e.g.
+``postgresql://postgres@127.0.0.1:5432/staff_test``; every table it creates is dropped again.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from admissions.db import migrate, synthetic, transcripts
+from admissions.db.engine import create_engine, create_sync_engine
+from admissions.db.models import AUDIT_LOG
+from admissions.db.summaries import SummaryIndex
+from admissions.db.transcripts import ListFilters
+from admissions.web import audit, retention
+from tests.web.fixtures import Conversation, create_tracker_store, write
+
+URL = os.environ.get("STAFF_TEST_POSTGRES_URL", "")
+pytestmark = pytest.mark.skipif(not URL, reason="set STAFF_TEST_POSTGRES_URL to run on PostgreSQL")
+
+
+@pytest.fixture
+def pg():
+    engine = create_sync_engine(URL)
+
+    def drop() -> None:
+        with engine.begin() as conn:
+            for table in sa.inspect(conn).get_table_names():
+                conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{table}" CASCADE')
+            conn.exec_driver_sql("DROP FUNCTION IF EXISTS staff_audit_log_append_only() CASCADE")
+
+    drop()
+    yield engine
+    drop()
+    engine.dispose()
+
+
+async def test_summaries_match_sqlite(pg, tmp_path):
+    lite_url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    lite = create_tracker_store(lite_url)
+    create_tracker_store(URL).dispose()
+    now = time.time()
+    handmade = [
+        Conversation("pg-1", start=now)
+        .visitor("hi")
+        .fit("iop")
+        .callback()
+        .slot("reference_code", "K7F-2Q"),
+        Conversation("pg-2", start=now)
+        .visitor("call")
+        .slot("callback_requested", True)
+        .slot("callback_requested", False),
+        Conversation("pg-3", start=now).visitor("bye").slot("forget_requested", True),
+    ]
+    for engine in (lite, pg):
+        with engine.begin() as conn:
+            synthetic.seed(conn, 300, now=now, days=10, seed=5)
+        write(engine, *handmade)
+    results = []
+    for url in (lite_url, URL):
+        engine = create_engine(url)
+        async with engine.connect() as conn:
+            rows = await transcripts.list_conversations(conn, ListFilters())
+            slots = await transcripts.latest_slots(conn, ["pg-1"], transcripts.CALLBACK_SLOTS)
+            candidates = await transcripts.purge_candidates(conn, now - 5 * 86400)
+            index = SummaryIndex(count_check_seconds=0)
+            await index.refresh(conn)
+            assert index.select(ListFilters()) == rows
+        await engine.dispose()
+        results.append((rows, slots, candidates))
+    assert results[0] == results[1]
+    rows = results[1][0]
+    assert {r.conversation_id for r in rows if r.reference_code == "K7F-2Q"} == {"pg-1"}
+    assert "pg-3" not in {r.conversation_id for r in rows}
+    assert not next(r for r in rows if r.conversation_id == "pg-2").callback
+    lite.dispose()
+
+
+async def test_migrations_triggers_and_purge(pg):
+    migrate.upgrade(URL)
+    create_tracker_store(URL).dispose()
+    write(
+        pg,
+        Conversation("old", start=time.time() - 400 * 86400).visitor("x"),
+        Conversation("new").visitor("y"),
+    )
+    engine = create_engine(URL)
+    await audit.write(engine, username="t", action="test", result="ok")
+    from admissions.web.settings import Settings
+
+    settings = Settings(tracker_db_url=URL, app_db_url=URL)
+    result = await retention.run_job(engine, engine, settings, actor="t", address=None)
+    await engine.dispose()
+    assert result.expired == ["old"]
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+        with pg.begin() as conn:
+            conn.execute(sa.update(AUDIT_LOG).values(result="x"))
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+        with pg.begin() as conn:
+            conn.execute(sa.delete(AUDIT_LOG))
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+        with pg.begin() as conn:
+            conn.exec_driver_sql("TRUNCATE staff_audit_log")
