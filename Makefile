@@ -128,8 +128,10 @@ system-deps: ## Debian packages the browser tests need (chromium, chromedriver)
 	  || { echo "error: could not install chromium + chromium-driver with apt-get"; exit 1; }; fi
 
 test-app: $(APP_VENV)/.installed system-deps var ## pytest in the staff app environment
-	@if [ -d tests/web ] && ls tests/web/test_*.py >/dev/null 2>&1; then \
-	  $(APP_PY) -m pytest -q -p no:cacheprovider tests/web; fi
+	@PGDIR=$$(mktemp -d /tmp/admissions-pg.XXXXXX); \
+	trap 'scripts/pg-scratch.sh stop '"$$PGDIR" EXIT; \
+	URL=$$(scripts/pg-scratch.sh start "$$PGDIR" $${PG_TEST_PORT:-54329}) || exit 1; \
+	STAFF_TEST_POSTGRES_URL=$$URL $(APP_PY) -m pytest -q -p no:cacheprovider tests/web
 
 test: setup var lint validate test-python test-stories test-e2e test-app ## Everything CI runs
 
