@@ -79,9 +79,14 @@ def _ask_action(slot: str) -> type[Action]:
             # Resuming after a digression or a crisis is not a failed answer.
             counts[slot] = max(1, int(counts.get(slot, 0))) if resumed else counts.get(slot, 0) + 1
             loved_one = tracker.get_slot("visitor_role") == "loved_one"
+            events: list[dict[str, Any]] = [SlotSet("ask_counts", counts)]
+            if tracker.get_slot("severe_withdrawal") and not tracker.get_slot("withdrawal_warned"):
+                # Seizures, hallucinations or DTs (now or before): warn before anything else.
+                dispatcher.utter_message(response="utter_withdrawal_warning")
+                events.append(SlotSet("withdrawal_warned", True))
             text, buttons = render(slot, counts[slot], loved_one)
             dispatcher.utter_message(text=text, buttons=buttons)
-            return [SlotSet("ask_counts", counts)]
+            return events
 
     AskAction.__name__ = AskAction.__qualname__ = f"Ask_{slot}"
     AskAction.__doc__ = f"Ask the visitor about {slot.replace('_', ' ')}."

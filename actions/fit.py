@@ -34,7 +34,7 @@ class ActionScoreFit(Action):
         summary = fit.summarize(profile)
         if tracker.get_slot("assessment_complete"):
             dispatcher.utter_message(text="Thanks, I've updated that.")
-        if profile.severe_withdrawal:
+        if profile.severe_withdrawal and not tracker.get_slot("withdrawal_warned"):
             dispatcher.utter_message(response="utter_withdrawal_warning")
         dispatcher.utter_message(text=fit.explain(result, profile, facility))
         dispatcher.utter_message(

@@ -123,6 +123,11 @@ class Screening:
             return False
         return all(d.reason in (NEGATED, IDIOM) for d in self.dismissals)
 
+    @property
+    def set_aside(self) -> bool:
+        """True when every crisis phrase was explained away (negation, idiom, past, question)."""
+        return not self.signals and bool(self.dismissals or self.idioms)
+
 
 # ----------------------------------------------------------------------------- loading
 

@@ -75,6 +75,10 @@ class CrisisGuard(GraphComponent, IntentClassifier):
             "crisis_intent": "crisis",
             # demote a `crisis` prediction that is clearly a negation or an idiom
             "demote_figurative": True,
+            # also demote when every crisis phrase is explained as past history or a general
+            # question ("I had seizures last time I quit", "what are the signs of an overdose?");
+            # the assessment then warns about withdrawal and routes to medical detox instead
+            "demote_set_aside": True,
             # below this confidence the intent that replaces a demoted crisis becomes
             # nlu_fallback (match FallbackClassifier's `threshold`)
             "fallback_threshold": 0.3,
@@ -109,6 +113,8 @@ class CrisisGuard(GraphComponent, IntentClassifier):
             if signal is not None:
                 self._force_crisis(message, signal)
             elif self.component_config["demote_figurative"] and screening.figurative:
+                self._demote(message)
+            elif self.component_config["demote_set_aside"] and screening.set_aside:
                 self._demote(message)
             if self.component_config["drop_dismissed_entities"] and screening.dismissals:
                 self._drop_dismissed(message, screening)

@@ -170,7 +170,8 @@ async def test_cost_answer_never_promises_or_invents_prices(make_tracker, dispat
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ("555-123-4567", None),  # 555-1xx is not a real exchange... but 555 area codes are valid
+        ("212-555-0187", "(212) 555-0187"),
+        ("555-123-4567", None),  # exchange codes never start with 0 or 1
         ("(212) 555-0187", "(212) 555-0187"),
         ("+1 212 555 0187", "(212) 555-0187"),
         ("2125550187", "(212) 555-0187"),
@@ -181,8 +182,6 @@ async def test_cost_answer_never_promises_or_invents_prices(make_tracker, dispat
 )
 def test_us_phone_numbers(raw: str, expected: str | None) -> None:
     """US numbers in common formats are normalised; anything else is refused."""
-    if raw == "555-123-4567":
-        expected = "(555) 123-4567"
     assert normalise_us_phone(raw) == expected
 
 
@@ -248,3 +247,17 @@ async def test_fallback_offers_a_plain_language_guess(make_tracker, dispatcher, 
     )
     assert "cost" in _said(dispatcher)
     assert dispatcher.messages[0]["buttons"][0]["payload"] == "/ask_cost"
+
+
+async def test_dangerous_withdrawal_history_gets_a_warning_once(make_tracker, domain) -> None:
+    """Seizures before: warn not to stop alone, once, before the next question."""
+    ask = next(a for a in ASK_ACTIONS if a().name() == "action_ask_payment")()
+    first = CollectingDispatcher()
+    slots = {"severe_withdrawal": True}
+    events = await ask.run(first, make_tracker("i had seizures", "ready_to_start", slots), domain)
+    assert first.messages[0]["response"] == "utter_withdrawal_warning"
+    assert _slots(events)["withdrawal_warned"] is True
+    again = CollectingDispatcher()
+    slots["withdrawal_warned"] = True
+    await ask.run(again, make_tracker("aetna", "inform_cost", slots), domain)
+    assert all(m.get("response") != "utter_withdrawal_warning" for m in again.messages)

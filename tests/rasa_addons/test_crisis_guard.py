@@ -133,16 +133,25 @@ def test_fallback_threshold_follows_the_config(tmp_path: Path) -> None:
 
 
 def test_a_crisis_prediction_the_rules_do_not_explain_is_kept(guard: CrisisGuard) -> None:
-    """The classifier may know phrasings the patterns don't: only clear negations/idioms go."""
-    for text in ("I feel like giving up on everything", "I had seizures last time I quit"):
+    """The classifier may know phrasings the patterns don't: those are kept."""
+    for text in ("I feel like giving up on everything", "nobody would even notice if i was gone"):
         message = _message(text, [("crisis", 0.8), ("inform_readiness", 0.2)])
         guard.process([message])
         assert message.get(INTENT) == {"name": "crisis", "confidence": 0.8}, text
         assert message.get("crisis_demoted_from") is None
 
 
+def test_past_history_and_general_questions_are_demoted(guard: CrisisGuard) -> None:
+    """ "I had seizures last time I quit" is a detox need, not an emergency now."""
+    for text in ("I had seizures last time I quit", "what are the signs of an overdose?"):
+        message = _message(text, [("crisis", 0.8), ("ready_to_start", 0.2)])
+        guard.process([message])
+        assert message.get(INTENT)["name"] != "crisis", text
+        assert message.get("crisis_demoted_from") is not None
+
+
 def test_demotion_can_be_switched_off(tmp_path: Path) -> None:
-    guard = _make_guard(tmp_path, {"demote_figurative": False})
+    guard = _make_guard(tmp_path, {"demote_figurative": False, "demote_set_aside": False})
     message = _message("I'm not suicidal", [("crisis", 0.6), ("deny", 0.4)])
     guard.process([message])
     assert message.get(INTENT)["name"] == "crisis"
