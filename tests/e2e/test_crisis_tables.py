@@ -29,7 +29,7 @@ def _run(live: Stack, texts: list[str], inside_form: bool) -> list[str]:
     """Texts that did NOT get the crisis reply."""
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(lambda t: _gets_crisis_reply(live, t, inside_form), texts))
-    return [t for t, ok in zip(texts, results) if not ok]
+    return [t for t, ok in zip(texts, results, strict=True) if not ok]
 
 
 def test_every_crisis_phrasing_as_first_message(live: Stack) -> None:
