@@ -30,7 +30,7 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/
 PIP_QUIET := 2>&1 | { grep -v -e 'is ignored: it is neither' -e '^DEPRECATION' -e 'pip 23.1 will enforce' -e 'legacy .setup.py install' || true; }
 
 .PHONY: help setup run test lint format train eval bench clean admin purge record-fixtures \
-        test-python test-app validate test-stories test-e2e var system-deps
+        test-python test-app validate test-stories test-e2e var system-deps test-browser
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -127,13 +127,20 @@ system-deps: ## Debian packages the browser tests need (chromium, chromedriver)
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null \
 	  || { echo "error: could not install chromium + chromium-driver with apt-get"; exit 1; }; fi
 
-test-app: $(APP_VENV)/.installed system-deps var ## pytest in the staff app environment
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test-browser: $(APP_VENV)/.installed system-deps var $(MODEL) $(SPACY_DIR)/meta.json node_modules/axe-core/axe.min.js ## Chat widget in headless Chromium against real Rasa + actions + app
+	@$(APP_PY) -m pytest -q -p no:cacheprovider tests/browser
+
+test-app: $(APP_VENV)/.installed system-deps var $(MODEL) ## pytest in the staff app environment
 	@PGDIR=$$(mktemp -d /tmp/admissions-pg.XXXXXX); \
 	trap 'scripts/pg-scratch.sh stop '"$$PGDIR" EXIT; \
 	URL=$$(scripts/pg-scratch.sh start "$$PGDIR" $${PG_TEST_PORT:-54329}) || exit 1; \
 	STAFF_TEST_POSTGRES_URL=$$URL $(APP_PY) -m pytest -q -p no:cacheprovider tests/web
 
-test: setup var lint validate test-python test-stories test-e2e test-app ## Everything CI runs
+test: setup var lint validate test-python test-stories test-e2e test-app test-browser ## Everything CI runs
 
 # ---------------------------------------------------------------- measure
 eval: var $(MODEL) ## NLU evaluation on the held-out set -> results/eval
@@ -141,6 +148,7 @@ eval: var $(MODEL) ## NLU evaluation on the held-out set -> results/eval
 
 bench: setup var $(MODEL) ## Latency benchmarks -> benchmarks/results
 	@$(APP_PY) benchmarks/staff_list.py
+	@$(APP_PY) -m pytest -q -p no:cacheprovider tests/browser/test_latency.py
 
 clean: ## Remove generated files (keeps environments)
 	rm -rf build $(RESULTS) models/*.tar.gz .rasa

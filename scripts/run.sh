@@ -57,19 +57,28 @@ wait_http() {  # wait_http NAME URL SECONDS
   return 1
 }
 
+# Rasa's HTTP API is protected by a JWT (never a token in the URL); the secret is made once.
+JWT_FILE="$VAR_DIR/rasa_jwt_secret"
+[ -s "$JWT_FILE" ] || (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$JWT_FILE")
+RASA_JWT_SECRET=$(cat "$JWT_FILE")
+
 echo "==> starting the action server on 127.0.0.1:$ACTIONS_PORT"
 start actions .venv/rasa/bin/rasa run actions --actions actions --port "$ACTIONS_PORT"
 echo "==> starting the Rasa server on 127.0.0.1:$RASA_PORT"
 start rasa .venv/rasa/bin/rasa run --model models/admissions.tar.gz --enable-api \
   --interface 127.0.0.1 --port "$RASA_PORT" --endpoints endpoints.yml --credentials credentials.yml \
-  --cors "http://127.0.0.1:$WEB_PORT" --cors "http://localhost:$WEB_PORT"
+  --jwt-secret "$RASA_JWT_SECRET" --jwt-method HS256
 if [ -f admissions/web/main.py ]; then
   echo "==> starting the web app on 127.0.0.1:$WEB_PORT"
-  ADMISSIONS_WEB_PORT=$WEB_PORT start web .venv/app/bin/python -m admissions.web
+  RASA_URL="http://127.0.0.1:$RASA_PORT" RASA_JWT_SECRET="$RASA_JWT_SECRET" ADMISSIONS_WEB_PORT=$WEB_PORT \
+    start web .venv/app/bin/python -m admissions.web
 fi
 
 wait_http "action server" "http://127.0.0.1:$ACTIONS_PORT/health" 60
-wait_http "Rasa server" "http://127.0.0.1:$RASA_PORT/status" 180 || wait_http "Rasa server" "http://127.0.0.1:$RASA_PORT/" 5
+wait_http "Rasa server" "http://127.0.0.1:$RASA_PORT/" 180
+# Warm-up: the first message loads lazily-built parts; no visitor should wait for that.
+curl -fsS -o /dev/null -XPOST "http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook" \
+  -d '{"sender":"warm-up","message":"hi"}' --max-time 60 || true
 if [ -f admissions/web/main.py ]; then wait_http "web app" "http://127.0.0.1:$WEB_PORT/staff/health" 60; fi
 
 cat <<MSG

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from admissions.db.summaries import SummaryIndex
 from admissions.facility import Facility
+from admissions.training.settings import TrainingSettings
 from admissions.web.settings import Settings
 
 
@@ -46,6 +47,7 @@ APP_DB = web.AppKey("app_db", AsyncEngine)
 TRACKER_DB = web.AppKey("tracker_db", AsyncEngine)
 RETENTION_TASK = web.AppKey("retention_task", asyncio.Task[None])
 SUMMARIES = web.AppKey("summaries", SummaryIndex)
+TRAINING = web.AppKey("training", TrainingSettings)
 
 USER = web.RequestKey("user", CurrentUser)
 AUDIT = web.RequestKey("audit", AuditContext)

@@ -14,7 +14,8 @@ from admissions.db.summaries import SummaryIndex
 from admissions.facility import load_facility
 from admissions.web import demo, retention, security, templating
 from admissions.web.accesslog import AccessLogger
-from admissions.web.keys import APP_DB, FACILITY, SETTINGS, SUMMARIES, TRACKER_DB
+from admissions.training.settings import TrainingSettings
+from admissions.web.keys import APP_DB, FACILITY, SETTINGS, SUMMARIES, TRACKER_DB, TRAINING
 from admissions.web.middlewares import (
     csrf_middleware,
     error_middleware,
@@ -51,14 +52,20 @@ async def _warm_summaries(app: web.Application) -> None:
         logger.warning("could not pre-build the conversation index", exc_info=True)
 
 
-def init_app(settings: Settings | None = None) -> web.Application:
+def init_app(
+    settings: Settings | None = None, training: TrainingSettings | None = None
+) -> web.Application:
     """Build the app: settings, templates, databases, routes, headers, the purge job, the demo."""
     settings = settings or Settings.from_env()
+    training = (training or TrainingSettings.from_env()).with_changes(
+        app_db_url=settings.app_db_url, tracker_db_url=settings.tracker_db_url
+    )
     app = web.Application(
         middlewares=[proxy_middleware, error_middleware, session_middleware, csrf_middleware],
         client_max_size=256 * 1024,
     )
     app[SETTINGS] = settings
+    app[TRAINING] = training
     app[FACILITY] = load_facility(settings.facility_file)
     templating.setup(app)
     app.cleanup_ctx.append(databases)

@@ -7,7 +7,7 @@ from pathlib import Path
 from aiohttp import web
 
 from admissions.web.responses import redirect
-from admissions.web.views import account, admin, callbacks, conversations, dashboard
+from admissions.web.views import account, admin, callbacks, conversations, dashboard, training
 
 STATIC_DIR = Path(__file__).with_name("static") / "staff"
 
@@ -55,5 +55,7 @@ def setup_routes(app: web.Application) -> None:
     r.add_post("/staff/users/{uid}/enable", admin.user_enable, name="staff.user_enable")
     r.add_get("/staff/retention", admin.retention_page, name="staff.retention")
     r.add_post("/staff/retention/run", admin.retention_run, name="staff.retention_run")
+
+    training.setup_routes(app)
 
     r.add_static("/staff/static/", STATIC_DIR, name="staff.static", append_version=False)

@@ -34,6 +34,7 @@ class Turn:
     entities: list[Entity] = field(default_factory=list)
     ranking: list[tuple[str, float]] = field(default_factory=list)
     buttons: list[str] = field(default_factory=list)
+    event_id: int | None = None  # the tracker store row (visitor messages; for flagging)
 
 
 @dataclass
@@ -124,6 +125,7 @@ def _user_turn(event: dict[str, Any], ts: float) -> Turn:
         confidence=_float(intent.get("confidence")),
         entities=entities,
         ranking=ranking,
+        event_id=event["_id"] if isinstance(event.get("_id"), int) else None,
     )
 
 

@@ -42,6 +42,28 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
+@pytest.fixture(autouse=True)
+def training_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test app's retraining settings point into tmp: never the repo's data or models.
+
+    No Rasa CLI there and no Rasa server: a retraining started by a test fails at once.
+    Tests that need real training data copy it in (see tests/web/test_training_*.py).
+    """
+    root = tmp_path / "training"
+    for name, value in {
+        "TRAINING_DATA_DIR": root / "data",
+        "LIVE_MODEL": root / "models" / "admissions.tar.gz",
+        "MODEL_HISTORY_DIR": root / "models" / "history",
+        "TRAINING_WORK_DIR": root / "work",
+        "RASA_BIN": root / "no-rasa" / "rasa",
+        "RASA_URL": "http://127.0.0.1:9",
+    }.items():
+        monkeypatch.setenv(name, str(value))
+    monkeypatch.delenv("RASA_JWT_SECRET", raising=False)
+    monkeypatch.delenv("RASA_AUTH_TOKEN", raising=False)
+    return root
+
+
 @pytest.fixture
 def tracker(settings: Settings) -> sa.Engine:
     engine = create_tracker_store(settings.tracker_db_url)

@@ -29,10 +29,20 @@ class Route:
     data: tuple[tuple[str, str], ...] = ()
 
     def url(self, uid: int) -> str:
-        return self.path.replace("{cid}", CID).replace("{fmt}", "csv").replace("{uid}", str(uid))
+        return (
+            self.path.replace("{cid}", CID)
+            .replace("{fmt}", "csv")
+            .replace("{uid}", str(uid))
+            .replace("{eid}", str(EID))
+            .replace("{rid}", "1")
+            .replace("{mid}", str(uid))
+            .replace("{which}", "candidate")
+        )
 
 
 A, ADMIN = frozenset({"admissions"}), frozenset({"admin"})
+T = frozenset({"trainer"})
+EID = 4  # the conversation fixture's visitor message (events.id: after 3 session-start events)
 ROUTES = [
     Route("GET", "/staff/conversations", A, "list", True, True),
     Route("GET", "/staff/conversations/{cid}", A, "view", True, True),
@@ -85,6 +95,33 @@ ROUTES = [
         (("current", "wrong"), ("new", "x"), ("again", "x")),
     ),
     Route("POST", "/staff/logout", frozenset(), "logout", True, False),
+    # retraining (admissions/web/views/training.py)
+    Route("GET", "/staff/training/inbox", T, "nlu_inbox", True, True),
+    Route("GET", "/staff/training/inbox/{eid}", T, "nlu_item_view", True, True),
+    Route(
+        "POST", "/staff/training/inbox/{eid}", T, "nlu_annotate", True, False,
+        (("action", "ignore"),),
+    ),
+    Route(
+        "POST", "/staff/conversations/{cid}/flag", A | T, "nlu_flag", True, False,
+        (("event_id", str(EID)),),
+    ),
+    Route("GET", "/staff/training/conversations/{cid}", T, "nlu_conversation_view", True, True),
+    Route("GET", "/staff/training/intents", T, "nlu_intents_view", False, False),
+    Route(
+        "POST", "/staff/training/examples", T, "nlu_example_add", True, False,
+        (("intent", "greet"), ("examples", "")),
+    ),
+    Route("GET", "/staff/training/runs", T, "training_runs_view", False, False),
+    Route("POST", "/staff/training/runs", T, "retrain", True, False),
+    Route("GET", "/staff/training/runs/{rid}", T, "training_run_view", False, False),
+    Route(
+        "GET", "/staff/training/runs/{rid}/confusion-{which}.png", T, "training_matrix_view",
+        False, False,
+    ),
+    Route("GET", "/staff/training/models", T, "models_view", False, False),
+    Route("POST", "/staff/training/models/{mid}/promote", T, "model_promote", True, False),
+    Route("POST", "/staff/training/models/{mid}/rollback", T, "model_rollback", True, False),
 ]
 PUBLIC = {
     ("GET", "/staff"),
@@ -204,7 +241,7 @@ async def test_writes_exactly_one_audit_row(route, sign_in, make_user, conversat
 
 @pytest.mark.parametrize("route", TRANSCRIPT_ROUTES, ids=lambda r: f"{r.method} {r.path}")
 async def test_transcript_routes_are_not_cached(route, sign_in, conversation):
-    staff = await sign_in("ann", "admissions")
+    staff = await sign_in("ann", sorted(route.roles)[0])
     response = await staff.client.get(route.url(1))
     assert response.status == 200
     assert response.headers["Cache-Control"] == "no-store"
@@ -238,4 +275,4 @@ async def test_coverage_count(capsys):
             f"{len(AUDITED_ROUTES)} audited routes of {len(ROUTES)} protected routes "
             f"(+{len(PUBLIC)} public)"
         )
-    assert len(TRANSCRIPT_ROUTES) == 5
+    assert len(TRANSCRIPT_ROUTES) == 8

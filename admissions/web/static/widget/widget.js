@@ -1,0 +1,637 @@
+/*
+ * Admissions chat widget. Embed with one tag (no inline script needed):
+ *
+ *   <script src="/widget/widget.js" defer
+ *           data-facility="Harbor Light Recovery Center" data-phone="833-820-2922"
+ *           data-accent="#1f5f5b"></script>
+ *
+ * Optional: data-accent-text (text colour on the accent, default #ffffff), data-open="true"
+ * (open on load), data-label (launcher text). Any element with a data-hlc-open attribute
+ * opens the chat when clicked (it is un-hidden once the widget is ready).
+ *
+ * The widget talks only to its own origin (/chat/...). The conversation id lives in an
+ * HttpOnly cookie the server sets; nothing of the conversation is kept in localStorage or
+ * sessionStorage. Every message is rendered with textContent, never as HTML.
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  if (!script || document.querySelector(".hlc-root")) return;
+
+  var MAX_CHARS = 2000;
+  var WARN_CHARS = 1800;
+  var REQUEST_TIMEOUT_MS = 20000;
+  var STORAGE_PREFIX = "hlc";
+  var TEL_RE = /^tel:\+?[0-9][0-9-]{1,19}$/;
+  var COLOUR_RE = /^#[0-9a-fA-F]{6}$/;
+  var DEFAULT_ACCENT = "#1f5f5b";
+  var DEFAULT_ACCENT_TEXT = "#ffffff";
+  var finePointer = window.matchMedia && window.matchMedia("(pointer: fine)").matches;
+
+  // ------------------------------------------------------------------ configuration
+  var data = script.dataset;
+  var phone = (data.phone || "").trim();
+  var cfg = {
+    facility: (data.facility || "").trim() || "Admissions",
+    phone: phone,
+    tel: telFor(phone),
+    label: (data.label || "").trim() || "Chat with us",
+    open: data.open === "true",
+    accent: DEFAULT_ACCENT,
+    accentText: DEFAULT_ACCENT_TEXT
+  };
+  var accent = (data.accent || "").trim();
+  var accentText = (data.accentText || "").trim() || DEFAULT_ACCENT_TEXT;
+  if (COLOUR_RE.test(accent) && COLOUR_RE.test(accentText) &&
+      contrast(accent, accentText) >= 4.5 && contrast(accent, "#ffffff") >= 3) {
+    cfg.accent = accent;
+    cfg.accentText = accentText;
+  }
+  var cssHref = new URL("widget.css", new URL(script.src, location.href)).href;
+
+  function telFor(number) {
+    var digits = number.replace(/\D/g, "");
+    if (!digits) return "";
+    return digits.length === 10 ? "tel:+1" + digits : "tel:+" + digits;
+  }
+
+  function luminance(hex) {
+    var rgb = [1, 3, 5].map(function (i) {
+      var c = parseInt(hex.substr(i, 2), 16) / 255;
+      return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2];
+  }
+
+  function contrast(a, b) {
+    var la = luminance(a), lb = luminance(b);
+    return (Math.max(la, lb) + 0.05) / (Math.min(la, lb) + 0.05);
+  }
+
+  // ------------------------------------------------------------------ DOM helpers
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (key) {
+      var value = attrs[key];
+      if (value === null || value === undefined || value === false) return;
+      if (key === "text") node.textContent = value;
+      else if (key === "className") node.className = value;
+      else node.setAttribute(key, value === true ? "" : String(value));
+    });
+    (children || []).forEach(function (child) {
+      if (child) node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    });
+    return node;
+  }
+
+  function icon(paths) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "20");
+    svg.setAttribute("height", "20");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    paths.forEach(function (d) {
+      var path = document.createElementNS(ns, "path");
+      path.setAttribute("d", d);
+      svg.appendChild(path);
+    });
+    return svg;
+  }
+
+  var CHAT_ICON = ["M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"];
+  var CHEVRON_ICON = ["M5.3 8.3a1 1 0 0 1 1.4 0L12 13.6l5.3-5.3a1 1 0 1 1 1.4 1.4l-6 6a1 1 0 0 1-1.4 0l-6-6a1 1 0 0 1 0-1.4z"];
+  var PHONE_ICON = ["M6.6 10.8a15.5 15.5 0 0 0 6.6 6.6l2.2-2.2a1 1 0 0 1 1-.25 11.4 11.4 0 0 0 3.6.57 1 1 0 0 1 1 1V20a1 1 0 0 1-1 1A17 17 0 0 1 3 4a1 1 0 0 1 1-1h3.5a1 1 0 0 1 1 1c0 1.25.2 2.46.57 3.58a1 1 0 0 1-.25 1z"];
+
+  function telLink(href, text, className) {
+    if (!TEL_RE.test(href)) return null;
+    return el("a", { href: href, className: className || "hlc-call" }, [icon(PHONE_ICON), el("span", { text: text })]);
+  }
+
+  function randomId() {
+    var bytes = new Uint8Array(16);
+    (window.crypto || window.msCrypto).getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  function clearStorage() {
+    [window.localStorage, window.sessionStorage].forEach(function (store) {
+      try {
+        for (var i = store.length - 1; i >= 0; i--) {
+          var key = store.key(i);
+          if (key && key.indexOf(STORAGE_PREFIX) === 0) store.removeItem(key);
+        }
+      } catch (e) { /* storage disabled: nothing stored either */ }
+    });
+  }
+
+  // ------------------------------------------------------------------ build the widget
+  var stylesheet = el("link", { rel: "stylesheet", href: cssHref });
+  document.head.appendChild(stylesheet);
+
+  var root = el("div", { className: "hlc-root" });
+  root.style.setProperty("--hlc-accent", cfg.accent);
+  root.style.setProperty("--hlc-accent-text", cfg.accentText);
+
+  var launcher = el("button", {
+    type: "button", className: "hlc-launcher", "aria-expanded": "false", "aria-controls": "hlc-panel"
+  }, [icon(CHAT_ICON), el("span", { text: cfg.label })]);
+
+  var title = el("h2", { id: "hlc-title", className: "hlc-title", text: cfg.facility });
+  var subtitle = el("p", { className: "hlc-subtitle", text: "Private chat · automated assistant" });
+  var hideButton = el("button", { type: "button", className: "hlc-icon-button", "aria-label": "Hide chat" }, [
+    icon(CHEVRON_ICON)
+  ]);
+  var header = el("div", { className: "hlc-header" }, [el("div", { className: "hlc-heading" }, [title, subtitle]), hideButton]);
+
+  var emergency = el("p", { className: "hlc-emergency" }, [
+    el("span", { className: "hlc-nowrap" }, ["In an emergency call ", telLink("tel:911", "911", "hlc-inline-call")]),
+    " \u00b7 ",
+    el("span", { className: "hlc-nowrap" }, ["call or text ", telLink("tel:988", "988", "hlc-inline-call")])
+  ]);
+
+  var log = el("ol", { className: "hlc-log" });
+  // new messages are announced (the list keeps its list semantics inside the log region)
+  var logRegion = el("div", {
+    role: "log", "aria-live": "polite", "aria-relevant": "additions", "aria-label": "Messages"
+  }, [log]);
+  var typing = el("div", { className: "hlc-typing", hidden: true }, [
+    el("span", { className: "hlc-dots", "aria-hidden": "true" }, [el("span"), el("span"), el("span")]),
+    el("span", { text: "The assistant is typing\u2026" })
+  ]);
+  var status = el("div", { className: "hlc-status", role: "status" });
+  var alertBox = el("div", { className: "hlc-alert", role: "alert" });
+  var replies = el("div", {
+    className: "hlc-replies", role: "group", "aria-label": "Suggested replies", tabindex: "-1"
+  });
+
+  var input = el("textarea", {
+    id: "hlc-input", className: "hlc-input", rows: "1", autocomplete: "off", enterkeyhint: "send",
+    "aria-describedby": "hlc-hint hlc-count", placeholder: "Type your message"
+  });
+  var label = el("label", { "for": "hlc-input", className: "hlc-sr", text: "Your message" });
+  var hint = el("span", { id: "hlc-hint", className: "hlc-sr", text: "Press Enter to send, Shift and Enter for a new line." });
+  var count = el("span", { id: "hlc-count", className: "hlc-count", "aria-live": "polite" });
+  var sendButton = el("button", { type: "submit", className: "hlc-send" }, [el("span", { text: "Send" })]);
+  var form = el("form", { className: "hlc-form", novalidate: true }, [
+    label, hint, el("div", { className: "hlc-input-row" }, [input, sendButton]), count
+  ]);
+
+  var humanButton = el("button", { type: "button", className: "hlc-secondary" }, [icon(PHONE_ICON), el("span", { text: "Talk to a person" })]);
+  var endButton = el("button", { type: "button", className: "hlc-secondary hlc-end" }, [el("span", { text: "End chat" })]);
+  var tools = el("div", { className: "hlc-tools" }, [humanButton, endButton]);
+
+  var confirmYes = el("button", { type: "button", className: "hlc-danger", text: "Yes, end and clear" });
+  var confirmNo = el("button", { type: "button", className: "hlc-secondary", text: "Keep chatting" });
+  var confirmText = el("p", { id: "hlc-confirm-text", tabindex: "-1", text: "End this chat? It will be cleared from this device." });
+  var confirmBox = el("div", {
+    className: "hlc-confirm", role: "group", "aria-labelledby": "hlc-confirm-text", hidden: true
+  }, [confirmText, el("div", { className: "hlc-confirm-buttons" }, [confirmYes, confirmNo])]);
+
+  var endedText = el("p", { tabindex: "-1", className: "hlc-ended-text", text:
+    "Your chat has ended and was cleared from this device. A private copy stays with our admissions team." });
+  var restartButton = el("button", { type: "button", className: "hlc-primary", text: "Start a new chat" });
+  var endedBox = el("div", { className: "hlc-ended", hidden: true }, [endedText, restartButton]);
+
+  // the scrolling area: focusable so that keyboard users can scroll it
+  var body = el("div", { className: "hlc-body", role: "region", "aria-label": "Conversation", tabindex: "0" },
+    [logRegion, typing, endedBox]);
+  var panel = el("section", {
+    id: "hlc-panel", className: "hlc-panel", "aria-labelledby": "hlc-title", hidden: true
+  }, [header, emergency, body, status, alertBox, replies, form, confirmBox, tools]);
+
+  root.appendChild(panel);
+  root.appendChild(launcher);
+
+  // ------------------------------------------------------------------ state
+  var state = {
+    started: false,     // the server holds a conversation for this browser
+    starting: false,
+    wanted: false,      // the visitor opened the chat: a conversation should exist
+    endPending: false,  // "End chat" could not reach the server yet: retried when online
+    queue: [],          // messages waiting to be delivered, in order (memory only)
+    sending: false,
+    retryTimer: null,
+    retryDelay: 2000,
+    blocked: false,     // a server error waits for "Try again"
+    offline: false
+  };
+
+  // ------------------------------------------------------------------ rendering
+  function scrollToEnd() {
+    body.scrollTop = body.scrollHeight;
+  }
+
+  function renderMessage(message, before) {
+    var fromBot = message.from === "bot";
+    var item = el("li", { className: "hlc-msg " + (fromBot ? "hlc-bot" : "hlc-visitor") });
+    item.appendChild(el("span", { className: "hlc-sr", text: fromBot ? "Assistant: " : "You: " }));
+    if (message.text) item.appendChild(el("p", { className: "hlc-text", text: message.text }));
+    if (fromBot) {
+      var calls = (message.buttons || []).filter(function (b) { return b.tel; });
+      if (calls.length) {
+        item.appendChild(el("div", { className: "hlc-calls" }, calls.map(function (b) {
+          return telLink(b.tel, b.title);
+        })));
+      }
+    }
+    log.insertBefore(item, before || null);
+    scrollToEnd();
+    return item;
+  }
+
+  function markMessage(item, text, kind) {
+    var note = item.querySelector(".hlc-note");
+    if (!text) {
+      if (note) item.removeChild(note);
+      item.classList.remove("hlc-pending", "hlc-failed");
+      return;
+    }
+    if (!note) {
+      note = el("span", { className: "hlc-note" });
+      item.appendChild(note);
+    }
+    note.textContent = text;
+    item.classList.toggle("hlc-pending", kind === "pending");
+    item.classList.toggle("hlc-failed", kind === "failed");
+  }
+
+  function showReplies(messages) {
+    replies.textContent = "";
+    var trailing = [];
+    for (var i = messages.length - 1; i >= 0 && messages[i].from === "bot"; i--) trailing.unshift(messages[i]);
+    trailing.forEach(function (m) {
+      (m.buttons || []).forEach(function (b) {
+        if (!b.payload) return;
+        var button = el("button", { type: "button", className: "hlc-reply", text: b.title });
+        button.addEventListener("click", function (event) {
+          sendMessage({ payload: b.payload, title: b.title }, b.title, event.detail === 0);
+        });
+        replies.appendChild(button);
+      });
+    });
+    scrollToEnd();
+  }
+
+  function renderAll(messages, quiet, before) {
+    if (quiet) logRegion.setAttribute("aria-live", "off");
+    messages.forEach(function (m) { renderMessage(m, before); });
+    if (quiet) window.setTimeout(function () { logRegion.setAttribute("aria-live", "polite"); }, 0);
+    showReplies(messages);
+  }
+
+  function setTyping(on) {
+    typing.hidden = !on;
+    if (on) scrollToEnd();
+  }
+
+  function setStatus(text) {
+    status.textContent = text || "";
+  }
+
+  function showAlert(text, retry) {
+    alertBox.textContent = "";  // live regions stay in the page (only emptied) so they announce
+    if (!text) return;
+    alertBox.appendChild(el("p", { text: text }));
+    var actions = el("div", { className: "hlc-alert-actions" });
+    var call = cfg.tel && telLink(cfg.tel, "Call " + cfg.phone);
+    if (call) actions.appendChild(call);
+    if (retry) {
+      var again = el("button", { type: "button", className: "hlc-secondary", text: "Try again" });
+      again.addEventListener("click", function () {
+        showAlert("");
+        retry();
+        input.focus();
+      });
+      actions.appendChild(again);
+    }
+    alertBox.appendChild(actions);
+  }
+
+  function fallbackText() {
+    return cfg.phone
+      ? "Sorry, the chat isn't available right now. Please call admissions at " + cfg.phone + "."
+      : "Sorry, the chat isn't available right now. Please try again in a moment.";
+  }
+
+  function setOffline(on) {
+    state.offline = on;
+    root.classList.toggle("hlc-is-offline", on);
+    setStatus(on
+      ? "You're offline. Your messages will be sent when the connection comes back." +
+        (cfg.phone ? " To talk to someone now, call " + cfg.phone + "." : "")
+      : "");
+  }
+
+  // ------------------------------------------------------------------ server calls
+  function request(method, path, payload) {
+    var controller = window.AbortController ? new AbortController() : null;
+    var timer = controller && window.setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS);
+    var options = {
+      method: method,
+      credentials: "same-origin",
+      cache: "no-store",
+      headers: { "Accept": "application/json" },
+      signal: controller ? controller.signal : undefined
+    };
+    if (payload !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(payload);
+    }
+    return window.fetch(path, options).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (json) {
+        return { status: response.status, data: json || {} };
+      });
+    }, function () {
+      return { status: 0, data: {} }; // network error or timeout
+    }).then(function (result) {
+      if (timer) window.clearTimeout(timer);
+      return result;
+    });
+  }
+
+  function scheduleRetry(seconds) {
+    window.clearTimeout(state.retryTimer);
+    var delay = seconds ? seconds * 1000 : state.retryDelay;
+    if (!seconds) state.retryDelay = Math.min(state.retryDelay * 2, 15000);
+    state.retryTimer = window.setTimeout(retryNow, delay);
+  }
+
+  function retryNow() {
+    window.clearTimeout(state.retryTimer);
+    state.retryTimer = null;
+    if (state.started) pump();
+    else if (state.wanted) startSession();
+  }
+
+  function startSession() {
+    if (state.starting) return;
+    state.starting = true;
+    setTyping(true);
+    request("POST", "/chat/session", {}).then(function (result) {
+      state.starting = false;
+      setTyping(false);
+      if (result.status === 200) {
+        state.started = true;
+        state.retryDelay = 2000;
+        setOffline(false);
+        showAlert("");
+        var pending = state.queue.length ? state.queue[0].item : null;
+        if (result.data.resumed) {
+          // the server's history replaces the page's; messages not yet sent stay after it
+          log.textContent = "";
+          renderAll(result.data.messages || [], true);
+          state.queue.forEach(function (q) { log.appendChild(q.item); });
+        } else {
+          renderAll(result.data.messages || [], false, pending);
+        }
+        pump();
+      } else if (result.status === 0) {
+        setOffline(true);
+        scheduleRetry();
+      } else if (result.status === 429) {
+        scheduleRetry(result.data.retry_after || 5);
+      } else {
+        setOffline(false);
+        showAlert(result.data.message || fallbackText(), startSession);
+      }
+    });
+  }
+
+  function sendMessage(body, shown, byKeyboard) {
+    state.wanted = true;
+    if (!state.started && !state.starting) startSession();
+    var item = renderMessage({ from: "visitor", text: shown });
+    body.id = randomId();
+    state.queue.push({ body: body, item: item });
+    // Keyboard users wait in the (empty) suggestions area, so Tab reaches the next buttons;
+    // mouse users go back to the text box; touch users keep their screen free of the keyboard.
+    if (byKeyboard) replies.focus();
+    else if (finePointer) input.focus();
+    replies.textContent = "";
+    if (state.offline) markMessage(item, "Waiting to send", "pending");
+    pump();
+  }
+
+  function pump() {
+    if (state.sending || state.blocked || !state.started || !state.queue.length) return;
+    var next = state.queue[0];
+    state.sending = true;
+    setTyping(true);
+    request("POST", "/chat/send", next.body).then(function (result) {
+      state.sending = false;
+      setTyping(false);
+      var status = result.status;
+      if (status === 200) {
+        state.queue.shift();
+        state.retryDelay = 2000;
+        setOffline(false);
+        markMessage(next.item, "");
+        var messages = result.data.messages || [];
+        messages.forEach(function (m) { renderMessage(m); });
+        if (!state.queue.length) showReplies(messages);
+        pump();
+      } else if (status === 0) {
+        setOffline(true);
+        state.queue.forEach(function (q) { markMessage(q.item, "Waiting to send", "pending"); });
+        scheduleRetry();
+      } else if (status === 429) {
+        setStatus(result.data.message || "Please wait a moment.");
+        markMessage(next.item, "Waiting to send", "pending");
+        scheduleRetry(result.data.retry_after || 5);
+      } else if (status === 401) {
+        dropQueue("Not sent");
+        state.started = false;
+        showAlert(result.data.message || "This chat has ended. You can start a new one.", function () {
+          log.textContent = "";
+          startSession();
+        });
+      } else if (status === 503 || status === 504 || status >= 500) {
+        setOffline(false);
+        state.blocked = true;
+        state.queue.forEach(function (q) { markMessage(q.item, "Not sent yet", "failed"); });
+        showAlert(result.data.message || fallbackText(), function () {
+          state.blocked = false;
+          state.queue.forEach(function (q) { markMessage(q.item, "Sending\u2026", "pending"); });
+          pump();
+        });
+      } else {
+        // refused (too long, empty, bad request): say why, keep going with the rest
+        state.queue.shift();
+        markMessage(next.item, "Not sent", "failed");
+        setOffline(false);
+        showAlert(result.data.message || "That message could not be sent.", null);
+        pump();
+      }
+    });
+  }
+
+  function dropQueue(note) {
+    state.queue.forEach(function (q) { markMessage(q.item, note, "failed"); });
+    state.queue = [];
+  }
+
+  // ------------------------------------------------------------------ open, close, end
+  function openPanel(focusInput) {
+    panel.hidden = false;
+    root.classList.add("hlc-is-open");
+    launcher.setAttribute("aria-expanded", "true");
+    launcher.hidden = true;
+    endedBox.hidden = true;
+    state.wanted = true;
+    if (!state.started) startSession();
+    if (focusInput) input.focus();
+    scrollToEnd();
+  }
+
+  function closePanel() {
+    panel.hidden = true;
+    root.classList.remove("hlc-is-open");
+    launcher.hidden = false;
+    launcher.setAttribute("aria-expanded", "false");
+    launcher.focus();
+  }
+
+  function askEnd() {
+    confirmBox.hidden = false;
+    tools.hidden = true;
+    confirmText.focus();
+  }
+
+  function cancelEnd() {
+    confirmBox.hidden = true;
+    tools.hidden = false;
+    endButton.focus();
+  }
+
+  function sendEnd() {
+    state.endPending = true;
+    return request("POST", "/chat/end", {}).then(function (result) {
+      if (result.status === 200) state.endPending = false;
+      return result;
+    });
+  }
+
+  function endChat() {
+    sendEnd();
+    window.clearTimeout(state.retryTimer);
+    state.queue = [];
+    state.started = false;
+    state.wanted = false;
+    state.blocked = false;
+    log.textContent = "";
+    replies.textContent = "";
+    input.value = "";
+    updateCount();
+    showAlert("");
+    setStatus("");
+    clearStorage();
+    confirmBox.hidden = true;
+    endedBox.hidden = false;
+    form.hidden = true;
+    tools.hidden = true;
+    endedText.focus();
+  }
+
+  function restart() {
+    endedBox.hidden = true;
+    form.hidden = false;
+    tools.hidden = false;
+    state.wanted = true;
+    input.focus();
+    if (state.endPending) {
+      // never resume the conversation the visitor ended: end it on the server first
+      sendEnd().then(function (result) {
+        if (result.status === 200) startSession();
+        else showAlert(fallbackText(), restart);
+      });
+    } else {
+      startSession();
+    }
+  }
+
+  // ------------------------------------------------------------------ input
+  function updateCount() {
+    var length = input.value.length;
+    count.textContent = length > WARN_CHARS
+      ? length.toLocaleString("en-US") + " of " + MAX_CHARS.toLocaleString("en-US") + " characters"
+      : "";
+    count.classList.toggle("hlc-over", length > MAX_CHARS);
+    input.style.height = "auto";
+    input.style.height = Math.min(input.scrollHeight, 140) + "px";
+  }
+
+  function submit() {
+    var text = input.value.trim();
+    if (!text) return;
+    if (text.length > MAX_CHARS) {
+      showAlert("That message is too long: please keep it under " + MAX_CHARS.toLocaleString("en-US") +
+        " characters (it has " + text.length.toLocaleString("en-US") + ").", null);
+      return;
+    }
+    showAlert("");
+    input.value = "";
+    updateCount();
+    sendMessage({ text: text }, text, false);
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    submit();
+    input.focus();
+  });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      submit();
+    }
+  });
+  input.addEventListener("input", updateCount);
+  launcher.addEventListener("click", function () { openPanel(true); });
+  hideButton.addEventListener("click", closePanel);
+  humanButton.addEventListener("click", function (event) {
+    sendMessage({ payload: "/request_human", title: "Talk to a person" }, "Talk to a person",
+      event.detail === 0);
+  });
+  endButton.addEventListener("click", askEnd);
+  confirmNo.addEventListener("click", cancelEnd);
+  confirmYes.addEventListener("click", endChat);
+  restartButton.addEventListener("click", restart);
+  panel.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") {
+      if (!confirmBox.hidden) cancelEnd();
+      else closePanel();
+    }
+  });
+  window.addEventListener("online", function () {
+    if (state.endPending) sendEnd();
+    if (state.offline) retryNow();
+  });
+  window.addEventListener("offline", function () { setOffline(true); });
+
+  // ------------------------------------------------------------------ start
+  function ready() {
+    document.body.appendChild(root);
+    Array.prototype.forEach.call(document.querySelectorAll("[data-hlc-open]"), function (opener) {
+      opener.hidden = false;
+      opener.addEventListener("click", function (event) {
+        event.preventDefault();
+        openPanel(true);
+      });
+    });
+    request("GET", "/chat/history").then(function (result) {
+      if (result.status === 200 && result.data.active && (result.data.messages || []).length) {
+        state.started = true;
+        renderAll(result.data.messages, true);
+        openPanel(false);
+      } else if (cfg.open) {
+        openPanel(false);
+      }
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
+  else ready();
+})();
