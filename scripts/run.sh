@@ -33,7 +33,8 @@ cleanup() {
   for pid in "${pids[@]}"; do kill -KILL "-$pid" 2>/dev/null || true; done
   echo "==> stopped"
 }
-trap cleanup INT TERM EXIT
+trap 'cleanup; exit 0' INT TERM
+trap cleanup EXIT
 
 start() {  # start NAME CMD... in its own process group, logging to var/logs/NAME.log
   local name=$1; shift
@@ -63,7 +64,8 @@ JWT_FILE="$VAR_DIR/rasa_jwt_secret"
 RASA_JWT_SECRET=$(cat "$JWT_FILE")
 
 echo "==> starting the action server on 127.0.0.1:$ACTIONS_PORT"
-start actions .venv/rasa/bin/rasa run actions --actions actions --port "$ACTIONS_PORT"
+# SANIC_HOST: rasa_sdk binds 0.0.0.0 by default; only Rasa on this machine may call actions.
+SANIC_HOST=127.0.0.1 start actions .venv/rasa/bin/rasa run actions --actions actions --port "$ACTIONS_PORT"
 echo "==> starting the Rasa server on 127.0.0.1:$RASA_PORT"
 start rasa .venv/rasa/bin/rasa run --model models/admissions.tar.gz --enable-api \
   --interface 127.0.0.1 --port "$RASA_PORT" --endpoints endpoints.yml --credentials credentials.yml \

@@ -56,6 +56,7 @@ def _env(tmp: Path, actions_port: int, extra: dict[str, str] | None) -> dict[str
             "SPACY_PIPELINE": str(ROOT / "build" / "spacy" / "admissions_en"),
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
+            "SANIC_HOST": "127.0.0.1",  # the action server listens on loopback only
         }
     )
     env.update(extra or {})
