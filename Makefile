@@ -30,7 +30,7 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/
 PIP_QUIET := 2>&1 | { grep -v -e 'is ignored: it is neither' -e '^DEPRECATION' -e 'pip 23.1 will enforce' -e 'legacy .setup.py install' || true; }
 
 .PHONY: help setup run test lint format train eval bench clean admin purge record-fixtures \
-        test-python test-app validate test-stories test-e2e var system-deps test-browser
+        test-python test-app validate test-stories test-e2e var system-deps test-browser check-advisories test-faults faults
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -109,7 +109,11 @@ validate: $(RASA_VENV)/.installed $(SPACY_DIR)/meta.json ## rasa data validate
 	@$(RASA) data validate --config config.yml --domain domain.yml --data data
 
 test-python: $(RASA_VENV)/.installed $(SPACY_DIR)/meta.json var ## pytest in the assistant environment
-	@$(PY) -m pytest -q -p no:cacheprovider tests --ignore=tests/web --ignore=tests/browser --ignore=tests/e2e
+	@PGDIR=$$(mktemp -d /tmp/admissions-pg.XXXXXX); \
+	trap 'scripts/pg-scratch.sh stop '"$$PGDIR" EXIT; \
+	URL=$$(scripts/pg-scratch.sh start "$$PGDIR" $${PG_TEST_PORT_RASA:-54330}) || exit 1; \
+	TRACKER_TEST_POSTGRES_URL=$$URL TRACKER_TEST_POSTGRES_STOP="scripts/pg-scratch.sh pause $$PGDIR" \
+	TRACKER_TEST_POSTGRES_START="scripts/pg-scratch.sh resume $$PGDIR" $(PY) -m pytest -q -p no:cacheprovider tests --ignore=tests/web --ignore=tests/browser --ignore=tests/e2e --ignore=tests/faults --ignore=tests/test_logs_privacy.py
 
 test-stories: var $(MODEL) ## Rasa test stories; fails on any prediction error
 	@$(RASA) test core --model $(MODEL) --stories tests/stories --out $(RESULTS)/stories \
@@ -134,13 +138,22 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 test-browser: $(APP_VENV)/.installed system-deps var $(MODEL) $(SPACY_DIR)/meta.json node_modules/axe-core/axe.min.js ## Chat widget in headless Chromium against real Rasa + actions + app
 	@$(APP_PY) -m pytest -q -p no:cacheprovider tests/browser
 
+check-advisories: $(RASA_VENV)/.installed ## Fail if a locked package is affected by a known advisory without a documented exception
+	@$(PY) scripts/check_advisories.py
+
+test-faults: setup var $(MODEL) ## Fault, concurrency, fuzz and log-privacy tests on real servers (quick profile)
+	@$(PY) -m pytest -q -p no:cacheprovider tests/faults tests/test_logs_privacy.py
+
+faults: setup var $(MODEL) ## Heavy figures: 1,000 simultaneous pairs, 10,000 fuzz requests, kill -9 under load (~20 min)
+	@FAULTS_PROFILE=full $(PY) -m pytest -q -p no:cacheprovider -s tests/faults
+
 test-app: $(APP_VENV)/.installed system-deps var $(MODEL) ## pytest in the staff app environment
 	@PGDIR=$$(mktemp -d /tmp/admissions-pg.XXXXXX); \
 	trap 'scripts/pg-scratch.sh stop '"$$PGDIR" EXIT; \
 	URL=$$(scripts/pg-scratch.sh start "$$PGDIR" $${PG_TEST_PORT:-54329}) || exit 1; \
 	STAFF_TEST_POSTGRES_URL=$$URL $(APP_PY) -m pytest -q -p no:cacheprovider tests/web
 
-test: setup var lint validate test-python test-stories test-e2e test-app test-browser ## Everything CI runs
+test: setup var lint check-advisories validate test-python test-stories test-e2e test-faults test-app test-browser ## Everything CI runs
 
 # ---------------------------------------------------------------- measure
 eval: var $(MODEL) ## NLU evaluation on the held-out set -> results/eval

@@ -19,8 +19,8 @@ NEEDLES = ("911", "988", "1-800-662-4357", "833-820-2922")
 def _gets_crisis_reply(live: Stack, text: str, inside_form: bool) -> bool:
     sender = f"crisis-{uuid.uuid4().hex}"
     if inside_form:
-        opened = "\n".join(r.get("text", "") for r in live.say(sender, "I want help to stop drinking"))
-        assert "ready" in opened.lower()  # the form asked its first question
+        live.say(sender, "I want help to stop drinking")
+        assert live.tracker(sender)["active_loop"].get("name") == "assessment_form"
     reply = "\n".join(r.get("text", "") for r in live.say(sender, text))
     return all(n in reply for n in NEEDLES)
 
