@@ -10,26 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.questions import QUESTIONS, render
+from actions.slots import ASSESSMENT_SLOTS, DIGRESSIONS
 from admissions.profile import WeeklyPicture
-
-# Intents the form should NOT swallow: the form is rejected so a rule can answer them
-# (digressions, crisis, handoff) and then resume.
-DIGRESSIONS = {
-    "ask_program_info",
-    "ask_cost",
-    "ask_confidentiality",
-    "bot_challenge",
-    "out_of_scope",
-    "request_human",
-    "request_callback",
-    "crisis",
-    "goodbye",
-    "forget_me",
-    "greet",
-    "thanks",
-    "nlu_fallback",
-    "im_safe",
-}
 
 
 class ValidateAssessmentForm(FormValidationAction):
@@ -63,6 +45,17 @@ class ValidateAssessmentForm(FormValidationAction):
         return {"availability": value}
 
 
+def _filled_something(tracker: Tracker) -> bool:
+    """Did the visitor's last message fill some assessment answer (just not this one)?"""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "slot" and event.get("name") in ASSESSMENT_SLOTS:
+            if event.get("value") is not None:
+                return True
+    return False
+
+
 def _ask_action(slot: str) -> type[Action]:
     """Make the ``action_ask_<slot>`` class that asks, re-asks with an example, then helps."""
 
@@ -75,7 +68,9 @@ def _ask_action(slot: str) -> type[Action]:
         ) -> list[dict[str, Any]]:
             counts = dict(tracker.get_slot("ask_counts") or {})
             intent = (tracker.latest_message.get("intent") or {}).get("name")
-            resumed = intent in DIGRESSIONS and intent != "nlu_fallback"
+            resumed = (intent in DIGRESSIONS and intent != "nlu_fallback") or _filled_something(
+                tracker
+            )
             # Resuming after a digression or a crisis is not a failed answer.
             counts[slot] = max(1, int(counts.get(slot, 0))) if resumed else counts.get(slot, 0) + 1
             loved_one = tracker.get_slot("visitor_role") == "loved_one"

@@ -15,8 +15,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
-from actions.slots import NONE_VALUE, SCREENING_SLOTS
-from admissions.extract import Facts, extract_facts
+from actions.slots import DIGRESSIONS, NONE_VALUE, READY_WORDS, SCREENING_SLOTS
+from admissions.extract import Facts, extract_facts, to_first_person
 from admissions.profile import WEEKDAYS, WeeklyPicture, merge_windows
 
 logger = logging.getLogger(__name__)
@@ -72,7 +72,20 @@ def _facts_events(facts: Facts, tracker: Tracker) -> list[dict[str, Any]]:
     return events
 
 
-def _answer_events(requested: str | None, intent: str | None, facts: Facts) -> list[dict[str, Any]]:
+def _readiness(intent: str | None, answer: bool | None, text: str) -> str | None:
+    """Any answer to "how ready do you feel?" says something: ready, or not sure yet."""
+    if intent in DIGRESSIONS:
+        return None
+    if answer is True or intent in ("ready_to_start", "for_someone_else", "affirm"):
+        return "ready"
+    if answer is False or intent in ("not_ready", "deny"):
+        return "unsure"
+    return "ready" if any(w in text.lower().split() for w in READY_WORDS) else "unsure"
+
+
+def _answer_events(
+    requested: str | None, intent: str | None, facts: Facts, text: str = ""
+) -> list[dict[str, Any]]:
     """Slot events for a plain answer to the question being asked (yes/no, "nobody")."""
     answer: bool | None = None
     if intent in YES_INTENTS:
@@ -87,8 +100,9 @@ def _answer_events(requested: str | None, intent: str | None, facts: Facts) -> l
         return [SlotSet("caregiving", NONE_VALUE)]
     if requested == "work_school" and facts.work_school is None and answer is False:
         return [SlotSet("work_school", NONE_VALUE), SlotSet("busy_schedule", None)]
-    if requested == "readiness" and answer is not None:
-        return [SlotSet("readiness", "ready" if answer else "unsure")]
+    if requested == "readiness":
+        value = _readiness(intent, answer, text)
+        return [SlotSet("readiness", value)] if value else []
     return []
 
 
@@ -116,8 +130,19 @@ class ActionExtractFacts(Action):
             if text.startswith("/")
             else extract_facts(text, runtime.nlp(), asked_about=ASKED_ABOUT.get(str(requested)))
         )
+        if (
+            tracker.get_slot("visitor_role") == "loved_one"
+            and not text.startswith("/")
+            and not facts.mentioned()
+        ):
+            # "he works 7 to 3, his kids…": read it as the loved one speaking
+            facts = extract_facts(
+                to_first_person(text), runtime.nlp(), asked_about=ASKED_ABOUT.get(str(requested))
+            )
         events = _facts_events(facts, tracker)
         filled = {e["name"] for e in events}
-        events += [e for e in _answer_events(requested, intent, facts) if e["name"] not in filled]
+        events += [
+            e for e in _answer_events(requested, intent, facts, text) if e["name"] not in filled
+        ]
         logger.info("extracted %d slot(s) for requested=%s", len(events), requested)
         return events

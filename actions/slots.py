@@ -21,6 +21,35 @@ ASSESSMENT_SLOTS: tuple[str, ...] = (
     *SCREENING_SLOTS,
 )
 NONE_VALUE = "none"  # slot value for "nobody depends on me" / "I don't work or study"
+# Intents the assessment form should NOT swallow: the form is rejected so a rule can answer
+# them (digressions, crisis, handoff) and then resume.
+DIGRESSIONS = {
+    "ask_program_info",
+    "ask_cost",
+    "ask_confidentiality",
+    "bot_challenge",
+    "out_of_scope",
+    "request_human",
+    "request_callback",
+    "crisis",
+    "goodbye",
+    "forget_me",
+    "greet",
+    "thanks",
+    "nlu_fallback",
+    "im_safe",
+}
+READY_WORDS = (
+    "ready",
+    "want",
+    "need",
+    "asap",
+    "soon",
+    "now",
+    "today",
+    "tonight",
+    "start",
+)  # slot value for "nobody depends on me" / "I don't work or study"
 
 
 def profile_from_slots(slots: dict[str, Any]) -> VisitorProfile:

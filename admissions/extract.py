@@ -114,3 +114,34 @@ def extract_facts(
     except Exception as exc:  # noqa: BLE001 - a bad parse must never break the conversation
         log.warning("fact extraction failed: %s", type(exc).__name__)
         return Facts()
+
+
+_THIRD_TO_FIRST: tuple[tuple[str, str], ...] = (
+    (r"\b(he|she|they) (is|'s|are|'re)\b", "i am"),
+    (r"\b(he|she|they)'s\b", "i am"),
+    (r"\b(hes|shes|theyre)\b", "i am"),
+    (r"\b(he|she|they) (has|have)\b", "i have"),
+    (r"\b(he|she|they) (does|do)n'?t\b", "i don't"),
+    (
+        r"\b(he|she|they) (works|goes|gets|takes|looks|cares|watches|drives|attends|studies)\b",
+        "i \\2",
+    ),
+    (r"\b(he|she|they)\b", "i"),
+    (r"\b(his|her|their)\b", "my"),
+    (r"\b(him|them)\b", "me"),
+)
+
+
+def to_first_person(text: str) -> str:
+    """Rewrite "he works 7-3, his kids…" as "i work 7-3, my kids…" (loved-one mode)."""
+    import re
+
+    out = text.lower()
+    for pattern, repl in _THIRD_TO_FIRST:
+        out = re.sub(pattern, repl, out)
+    out = re.sub(
+        r"\bi (work|go|get|take|look|care|watch|drive|attend|stud)(s|es|ies)\b",
+        lambda m: "i " + (m.group(1) + "y" if m.group(1) == "stud" else m.group(1)),
+        out,
+    )
+    return out
