@@ -159,6 +159,95 @@ class JobRun(Base):
     detail: Mapped[str | None] = mapped_column(sa.Text)
 
 
+class NluFlag(Base):
+    """A visitor message flagged for the NLU inbox (ids only: the text stays in Rasa's table)."""
+
+    __tablename__ = "staff_nlu_flags"
+
+    event_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    conversation_id: Mapped[str] = mapped_column(sa.String(255), index=True)
+    flagged_by: Mapped[str] = mapped_column(sa.String(64))
+    flagged_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class NluDecision(Base):
+    """A trainer's decision on a message (by normalised-text hash) or an example added directly.
+
+    ``example`` holds only what went into the training data (personal details removed).
+    """
+
+    __tablename__ = "staff_nlu_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text_key: Mapped[str] = mapped_column(sa.String(64), index=True)
+    decision: Mapped[str] = mapped_column(sa.String(16))  # intent | out_of_scope | ignore
+    intent: Mapped[str | None] = mapped_column(sa.String(100))
+    example: Mapped[str | None] = mapped_column(sa.Text)
+    data_file: Mapped[str | None] = mapped_column(sa.String(255))
+    event_id: Mapped[int | None] = mapped_column()
+    conversation_id: Mapped[str | None] = mapped_column(sa.String(255))
+    source: Mapped[str] = mapped_column(sa.String(16))  # inbox | direct
+    decided_by: Mapped[str] = mapped_column(sa.String(64))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class ModelRecord(Base):
+    """A trained (or adopted) Rasa model kept under ``models/history`` with its evaluation."""
+
+    __tablename__ = "staff_models"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file: Mapped[str] = mapped_column(sa.String(1024))
+    sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    size_bytes: Mapped[int] = mapped_column(sa.BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    origin: Mapped[str] = mapped_column(sa.String(16))  # trained | adopted
+    trained_by: Mapped[str] = mapped_column(sa.String(64))
+    run_id: Mapped[int | None] = mapped_column()
+    mode: Mapped[str | None] = mapped_column(sa.String(16))  # finetune | full
+    fingerprints: Mapped[str | None] = mapped_column(sa.Text)  # JSON: data/domain/config sha
+    metrics: Mapped[str | None] = mapped_column(sa.Text)  # JSON evaluation (see evaluate.py)
+    crisis_examples: Mapped[str | None] = mapped_column(sa.Text)  # JSON list it was trained on
+    gate_passed: Mapped[bool | None] = mapped_column()
+
+
+class ModelEvent(Base):
+    """A model going live: promotion, rollback, or adoption of a model trained outside the app."""
+
+    __tablename__ = "staff_model_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_models.id"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(16))  # promote | rollback | adopt
+    previous_id: Mapped[int | None] = mapped_column()
+    by: Mapped[str] = mapped_column(sa.String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class TrainingRun(Base):
+    """One retraining: validate, train, evaluate, gate (and maybe promote), with its progress."""
+
+    __tablename__ = "staff_training_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requested_by: Mapped[str] = mapped_column(sa.String(64))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # queued | running | passed | rejected (gate) | failed (error) | refused (busy)
+    status: Mapped[str] = mapped_column(sa.String(16), index=True)
+    step: Mapped[str | None] = mapped_column(sa.String(40))
+    steps: Mapped[str | None] = mapped_column(sa.Text)  # JSON list of {name, status, seconds}
+    mode: Mapped[str | None] = mapped_column(sa.String(16))
+    auto_promote: Mapped[bool] = mapped_column(default=False)
+    explanation: Mapped[str | None] = mapped_column(sa.Text)  # plain words for staff
+    candidate_id: Mapped[int | None] = mapped_column()
+    baseline_id: Mapped[int | None] = mapped_column()
+    report: Mapped[str | None] = mapped_column(sa.Text)  # JSON: metrics before/after, gate
+    pid: Mapped[int | None] = mapped_column()
+    peak_rss_kb: Mapped[int | None] = mapped_column()
+
+
 def _table(model: type[Base]) -> sa.Table:
     table = model.__table__
     assert isinstance(table, sa.Table)
@@ -174,3 +263,8 @@ REVIEWS = _table(Review)
 CALLBACKS = _table(CallbackWork)
 AUDIT_LOG = _table(AuditEntry)
 JOB_RUNS = _table(JobRun)
+NLU_FLAGS = _table(NluFlag)
+NLU_DECISIONS = _table(NluDecision)
+MODELS = _table(ModelRecord)
+MODEL_EVENTS = _table(ModelEvent)
+TRAINING_RUNS = _table(TrainingRun)

@@ -12,9 +12,9 @@ from admissions.db import migrate
 from admissions.db.engine import create_engine, ensure_sqlite_dir
 from admissions.db.summaries import SummaryIndex
 from admissions.facility import load_facility
+from admissions.training.settings import TrainingSettings
 from admissions.web import demo, retention, security, templating
 from admissions.web.accesslog import AccessLogger
-from admissions.training.settings import TrainingSettings
 from admissions.web.keys import APP_DB, FACILITY, SETTINGS, SUMMARIES, TRACKER_DB, TRAINING
 from admissions.web.middlewares import (
     csrf_middleware,

@@ -80,9 +80,7 @@ async def inbox_page(request: web.Request) -> dict[str, Any]:
     page = page_number(request.query)
     size = request.app[SETTINGS].page_size
     async with request.app[TRACKER_DB].connect() as tracker, request.app[APP_DB].connect() as app:
-        items = await inbox.inbox(
-            tracker, app, settings.inbox_threshold, settings.inbox_scan_limit
-        )
+        items = await inbox.inbox(tracker, app, settings.inbox_threshold, settings.inbox_scan_limit)
         recent = await inbox.recent_decisions(app, 10)
     total = len(items)
     rows = items[(page - 1) * size : page * size]
@@ -177,9 +175,14 @@ async def item_decide(request: web.Request) -> web.StreamResponse:
     if action == "ignore" or intent == IGNORE:
         async with request.app[APP_DB].begin() as conn:
             await inbox.record_decision(
-                conn, text=item.text, decision="ignore", by=user.username, source="inbox",
-                event_id=item.event_id, conversation_id=item.conversation_id,
-            )  # fmt: skip
+                conn,
+                text=item.text,
+                decision="ignore",
+                by=user.username,
+                source="inbox",
+                event_id=item.event_id,
+                conversation_id=item.conversation_id,
+            )
         ctx.detail["decision"] = "ignore"
         return redirect("/staff/training/inbox?done=ignored")
     if action == "redact":
@@ -196,8 +199,9 @@ async def item_decide(request: web.Request) -> web.StreamResponse:
         raise web.HTTPBadRequest(text="Unknown action.")
     findings = pii.find(text)
     if findings:
-        ctx.detail.update(decision="accept", refused="personal details",
-                          found=sorted({f.kind for f in findings}))  # fmt: skip
+        ctx.detail.update(
+            decision="accept", refused="personal details", found=sorted({f.kind for f in findings})
+        )
         return await render(
             400,
             error=f"This example still contains {pii.describe(findings)}. Remove or replace "
@@ -302,11 +306,14 @@ async def _intents_context(
         "examples": examples,
         "error": error,
         "lines": lines,
-        "line_findings": [(line, pii.segments(line, findings.get(i, [])))
-                          for i, line in enumerate(lines.splitlines()) if findings.get(i)],
+        "line_findings": [
+            (line, pii.segments(line, findings.get(i, [])))
+            for i, line in enumerate(lines.splitlines())
+            if findings.get(i)
+        ],
         "selected": intent or shown,
         "added": request.query.get("added", ""),
-    }  # fmt: skip
+    }
 
 
 @auth.protected("trainer", action="nlu_intents_view", audit_success=False)
@@ -353,12 +360,20 @@ async def examples_add(request: web.Request) -> web.StreamResponse:
     async with request.app[APP_DB].begin() as conn:
         for text in result.added:
             await inbox.record_decision(
-                conn, text=text, decision="out_of_scope" if intent == "out_of_scope" else "intent",
-                by=request[USER].username, source="direct", intent=intent, example=text,
+                conn,
+                text=text,
+                decision="out_of_scope" if intent == "out_of_scope" else "intent",
+                by=request[USER].username,
+                source="direct",
+                intent=intent,
+                example=text,
                 data_file=result.file.name if result.file else None,
-            )  # fmt: skip
-    ctx.detail.update(added=len(result.added), present=len(result.present),
-                      file=result.file.name if result.file else None)  # fmt: skip
+            )
+    ctx.detail.update(
+        added=len(result.added),
+        present=len(result.present),
+        file=result.file.name if result.file else None,
+    )
     query = urlencode({"intent": intent, "added": str(len(result.added))})
     return redirect(f"/staff/training/intents?{query}")
 
@@ -450,9 +465,12 @@ async def runs_start(request: web.Request) -> web.StreamResponse:
     except OSError as exc:
         async with engine.begin() as conn:
             await history.update_run(
-                conn, run_id, status="failed", finished_at=history.now(),
+                conn,
+                run_id,
+                status="failed",
+                finished_at=history.now(),
                 explanation=f"The training job could not be started ({exc}).",
-            )  # fmt: skip
+            )
     request[AUDIT].detail = {"run": run_id, "promote": auto}
     return redirect(f"/staff/training/runs/{run_id}")
 
@@ -552,9 +570,12 @@ async def _go_live(request: web.Request, action: str) -> web.StreamResponse:
     request[AUDIT].detail = {"model": model_id}
     try:
         result = await promote.go_live(
-            _settings(request), request.app[APP_DB], model_id,
-            by=request[USER].username, action=action,
-        )  # fmt: skip
+            _settings(request),
+            request.app[APP_DB],
+            model_id,
+            by=request[USER].username,
+            action=action,
+        )
     except promote.PromotionError as exc:
         request[AUDIT].detail["error"] = str(exc)[:300]
         status = 502 if "Rasa server" in str(exc) else 400
@@ -585,16 +606,17 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/staff/training/inbox/{eid}", item_page, name="staff.training_item")
     r.add_post("/staff/training/inbox/{eid}", item_decide)
     r.add_post("/staff/conversations/{cid}/flag", flag, name="staff.flag")
-    r.add_get("/staff/training/conversations/{cid}", conversation_page,
-              name="staff.training_conversation")  # fmt: skip
+    r.add_get(
+        "/staff/training/conversations/{cid}", conversation_page, name="staff.training_conversation"
+    )
     r.add_get("/staff/training/intents", intents_page, name="staff.training_intents")
     r.add_post("/staff/training/examples", examples_add, name="staff.training_examples")
     r.add_get("/staff/training/runs", runs_page, name="staff.training_runs")
     r.add_post("/staff/training/runs", runs_start)
     r.add_get("/staff/training/runs/{rid}", run_page, name="staff.training_run")
-    r.add_get("/staff/training/runs/{rid}/confusion-{which}.png", run_matrix,
-              name="staff.training_matrix")  # fmt: skip
+    r.add_get(
+        "/staff/training/runs/{rid}/confusion-{which}.png", run_matrix, name="staff.training_matrix"
+    )
     r.add_get("/staff/training/models", models_page, name="staff.training_models")
     r.add_post("/staff/training/models/{mid}/promote", model_promote)
     r.add_post("/staff/training/models/{mid}/rollback", model_rollback)
-

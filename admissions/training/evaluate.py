@@ -1,0 +1,242 @@
+"""Evaluate a model archive with the Rasa CLI: the held-out NLU set, the crisis tables and the
+test stories (three ``rasa test`` commands, run side by side).
+
+* Held-out set (``tests/nlu``): ``rasa test nlu`` → per-intent precision/recall/F1, macro-F1
+  (the mean F1 of the intents that have test examples; a fallback counts as a miss, never as
+  a class of its own) and the confusion-matrix image.
+* Crisis: every ``positive`` of ``tests/admissions/crisis_cases.yml`` must come out as
+  ``crisis`` (recall), the ``negative`` ones measure false alarms; and the *protected crisis
+  examples* — the messages labelled ``crisis`` in the data the live model was trained on — are
+  classified too, so a training set that relabels or drops crisis messages is caught even
+  where the deterministic crisis guard would not notice.
+* Test stories (``tests/stories``): ``rasa test core``; every story must pass.
+
+The result (``Metrics``) is a JSON-ready dict stored with the model in the history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from admissions.training import rasacli
+from admissions.training.nludata import clean_example
+from admissions.training.settings import TrainingSettings
+
+EVAL_VERSION = 1
+Metrics = dict[str, Any]
+CRISIS = "crisis"
+NOT_CRISIS = "zz_not_crisis"  # a label no model has: negatives are "errors" unless crisis
+
+
+class EvaluationError(RuntimeError):
+    """An evaluation command failed (not a bad score: the command itself)."""
+
+
+def _file_digest(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for root in paths:
+        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+        for path in files:
+            if path.exists():
+                digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def fingerprint(settings: TrainingSettings, protected: list[str]) -> str:
+    """What an evaluation depends on besides the model: test sets, tables, protected examples."""
+    digest = hashlib.sha256()
+    digest.update(f"v{EVAL_VERSION}\0".encode())
+    digest.update(
+        _file_digest([settings.heldout_dir, settings.stories_dir, settings.crisis_cases]).encode()
+    )
+    digest.update(json.dumps(sorted(protected)).encode())
+    return digest.hexdigest()
+
+
+def crisis_cases(path: Path) -> tuple[list[str], list[str]]:
+    """(positive texts, negative texts) of the crisis tables."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    positives = [str(c["text"]) for c in data.get("positive") or [] if isinstance(c, dict)]
+    negatives = [str(t) for t in data.get("negative") or []]
+    return positives, negatives
+
+
+def _clean(text: str) -> str:
+    try:
+        return clean_example(text)
+    except ValueError:
+        return " ".join(text.split())
+
+
+def write_crisis_test_file(
+    path: Path, positives: list[str], negatives: list[str], protected: list[str]
+) -> dict[str, str]:
+    """Write the crisis checks as Rasa NLU test data; returns text -> expected label."""
+    labels: dict[str, str] = {}
+    for text in negatives:
+        labels[_clean(text)] = NOT_CRISIS
+    for text in [*positives, *protected]:
+        labels[_clean(text)] = CRISIS  # crisis wins if a text is in both
+    lines = ['version: "3.1"', "nlu:"]
+    for label in (CRISIS, NOT_CRISIS):
+        texts = [t for t, lab in labels.items() if lab == label and t]
+        if texts:
+            lines += [f"- intent: {label}", "  examples: |", *(f"    - {t}" for t in texts)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return labels
+
+
+def _predictions(out: Path) -> dict[str, str]:
+    predicted: dict[str, str] = {}
+    for name in ("intent_successes.json", "intent_errors.json"):
+        file = out / name
+        if not file.exists():
+            continue
+        for row in json.loads(file.read_text(encoding="utf-8")):
+            prediction = row.get("intent_prediction") or {}
+            predicted[str(row.get("text"))] = str(prediction.get("name"))
+    return predicted
+
+
+def heldout_metrics(out: Path) -> dict[str, Any]:
+    """Summarise ``intent_report.json`` of ``rasa test nlu``."""
+    report = json.loads((out / "intent_report.json").read_text(encoding="utf-8"))
+    per_intent = {
+        name: {
+            "precision": round(float(v["precision"]), 4),
+            "recall": round(float(v["recall"]), 4),
+            "f1": round(float(v["f1-score"]), 4),
+            "support": int(v["support"]),
+        }
+        for name, v in report.items()
+        if isinstance(v, dict)
+        and "support" in v
+        and name not in ("macro avg", "weighted avg", "micro avg")
+    }
+    scored = [v["f1"] for v in per_intent.values() if v["support"] > 0]
+    return {
+        "examples": sum(v["support"] for v in per_intent.values()),
+        "accuracy": round(float(report.get("accuracy", 0.0)), 4)
+        if isinstance(report.get("accuracy"), (int, float))
+        else None,
+        "macro_f1": round(sum(scored) / len(scored), 4) if scored else 0.0,
+        "rasa_macro_f1": round(float(report.get("macro avg", {}).get("f1-score", 0.0)), 4),
+        "per_intent": {k: v for k, v in per_intent.items() if v["support"] > 0},
+        "confusion_matrix": str(out / "intent_confusion_matrix.png"),
+    }
+
+
+def story_metrics(out: Path) -> dict[str, Any]:
+    """Summarise ``rasa test core`` output: how many test stories passed, which failed."""
+    report_file = out / "story_report.json"
+    report = json.loads(report_file.read_text(encoding="utf-8")) if report_file.exists() else {}
+    conv = report.get("conversation_accuracy") or {}
+    failed_file = out / "failed_test_stories.yml"
+    failed: list[str] = []
+    if failed_file.exists():
+        failed = re.findall(r"^- story:\s*(.+?)\s*$", failed_file.read_text(encoding="utf-8"), re.M)
+    total = int(conv.get("total", 0))
+    correct = int(conv.get("correct", total - len(failed)))
+    return {"total": total, "passed": correct, "failed": failed}
+
+
+def evaluate(settings: TrainingSettings, model: Path, out: Path, protected: list[str]) -> Metrics:
+    """Run the three evaluations of ``model`` (in parallel) and summarise them."""
+    out.mkdir(parents=True, exist_ok=True)
+    rasa = str(settings.rasa_bin)
+    positives, negatives = crisis_cases(settings.crisis_cases)
+    crisis_file = out / "crisis_cases.yml"
+    labels = write_crisis_test_file(crisis_file, positives, negatives, protected)
+    env = rasacli.rasa_env(settings.rasa_env)
+    jobs = {
+        "heldout": [
+            rasa,
+            "test",
+            "nlu",
+            "--model",
+            str(model),
+            "--nlu",
+            str(settings.heldout_dir),
+            "--out",
+            str(out / "heldout"),
+        ],
+        "crisis": [
+            rasa,
+            "test",
+            "nlu",
+            "--model",
+            str(model),
+            "--nlu",
+            str(crisis_file),
+            "--out",
+            str(out / "crisis"),
+            "--successes",
+        ],
+        "stories": [
+            rasa,
+            "test",
+            "core",
+            "--model",
+            str(model),
+            "--stories",
+            str(settings.stories_dir),
+            "--out",
+            str(out / "stories"),
+            "--no-plot",
+        ],
+    }
+    with ThreadPoolExecutor(max_workers=max(1, settings.eval_parallel)) as pool:
+        futures = {
+            name: pool.submit(
+                rasacli.run,
+                args,
+                cwd=settings.project,
+                log=out / f"{name}.log",
+                env=env,
+                timeout=settings.step_timeout_seconds,
+            )
+            for name, args in jobs.items()
+        }
+        results = {name: f.result() for name, f in futures.items()}
+    for name, result in results.items():
+        if not result.ok:
+            raise EvaluationError(
+                f"`rasa test` ({name}) failed with exit status {result.returncode}"
+                + (" (timed out)" if result.timed_out else "")
+                + f":\n{result.tail(25)}"
+            )
+    predicted = _predictions(out / "crisis")
+    clean_positives = {_clean(t) for t in positives}
+    clean_protected = {_clean(t) for t in protected}
+    missed_table = sorted(t for t in clean_positives if predicted.get(t) != CRISIS)
+    missed_protected = sorted(t for t in clean_protected if predicted.get(t) != CRISIS)
+    alarms = [t for t, lab in labels.items() if lab == NOT_CRISIS and predicted.get(t) == CRISIS]
+    n_neg = sum(1 for lab in labels.values() if lab == NOT_CRISIS)
+    return {
+        "version": EVAL_VERSION,
+        "fingerprint": fingerprint(settings, protected),
+        "heldout": heldout_metrics(out / "heldout"),
+        "crisis": {
+            "positives": len(clean_positives),
+            "recall": round(1 - len(missed_table) / len(clean_positives), 4)
+            if clean_positives
+            else 1.0,
+            "missed": missed_table,
+            "protected": len(clean_protected),
+            "protected_missed": missed_protected,
+            "negatives": n_neg,
+            "false_alarms": len(alarms),
+            "false_alarm_rate": round(len(alarms) / n_neg, 4) if n_neg else 0.0,
+        },
+        "stories": story_metrics(out / "stories"),
+        "seconds": {name: round(r.seconds, 1) for name, r in results.items()},
+        "peak_rss_kb": max(r.peak_rss_kb for r in results.values()),
+    }

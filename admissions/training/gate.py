@@ -1,0 +1,157 @@
+"""The quality gate: may a newly trained model replace the live one? Pure functions.
+
+A candidate passes only when, compared with the live model on the same held-out set:
+1. macro-F1 drops by at most ``max_macro_f1_drop`` (0.005 = half a percentage point);
+2. no intent's F1 drops by more than ``max_intent_f1_drop`` (0.03 = three points);
+3. the crisis tables keep ``min_crisis_recall`` (100 %) and no protected crisis example the live
+   model recognised is missed;
+4. every test story passes.
+Without a live model to compare with (the very first model), 1 and 2 are skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+EPSILON = 1e-9
+
+
+@dataclass(frozen=True)
+class GateRules:
+    """The gate's limits (fractions of 1: 0.005 is 0.5 points of F1)."""
+
+    max_macro_f1_drop: float = 0.005
+    max_intent_f1_drop: float = 0.03
+    min_crisis_recall: float = 1.0
+
+
+@dataclass
+class Check:
+    """One rule's outcome, in words staff can read."""
+
+    name: str
+    passed: bool
+    summary: str
+    details: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GateResult:
+    """Every check and whether the candidate may be promoted."""
+
+    passed: bool
+    checks: list[Check]
+
+    def reasons(self) -> list[str]:
+        """Why it failed (empty when it passed)."""
+        return [c.summary for c in self.checks if not c.passed]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {"passed": self.passed, "checks": [asdict(c) for c in self.checks]}
+
+
+def points(value: float) -> str:
+    """0.9347 -> "93.5"."""
+    return f"{value * 100:.1f}"
+
+
+def intent_deltas(baseline: dict[str, Any], candidate: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per-intent rows for the report: support, before/after P/R/F1 and the F1 change."""
+    before = baseline.get("heldout", {}).get("per_intent", {}) if baseline else {}
+    after = candidate.get("heldout", {}).get("per_intent", {})
+    rows = []
+    for intent in sorted(set(before) | set(after)):
+        b, a = before.get(intent), after.get(intent)
+        rows.append(
+            {
+                "intent": intent,
+                "support": (a or b or {}).get("support", 0),
+                "before": b,
+                "after": a,
+                "delta_f1": round(a["f1"] - b["f1"], 4) if a and b else None,
+            }
+        )
+    return rows
+
+
+def check(
+    baseline: dict[str, Any] | None, candidate: dict[str, Any], rules: GateRules
+) -> GateResult:
+    """Apply the rules to the candidate's metrics (and the live model's, when there is one)."""
+    checks: list[Check] = []
+    after = candidate["heldout"]
+    if baseline is not None:
+        before = baseline["heldout"]
+        drop = before["macro_f1"] - after["macro_f1"]
+        checks.append(
+            Check(
+                "macro_f1",
+                drop <= rules.max_macro_f1_drop + EPSILON,
+                f"Held-out macro-F1 {points(before['macro_f1'])} → {points(after['macro_f1'])}"
+                + (
+                    f" (a drop of {points(drop)} points; at most "
+                    f"{points(rules.max_macro_f1_drop)} allowed)."
+                    if drop > rules.max_macro_f1_drop + EPSILON
+                    else "."
+                ),
+            )
+        )
+        dropped = []
+        for row in intent_deltas(baseline, candidate):
+            b, a = row["before"], row["after"]
+            if b is None:
+                continue
+            a_f1 = a["f1"] if a else 0.0
+            if b["f1"] - a_f1 > rules.max_intent_f1_drop + EPSILON:
+                dropped.append(
+                    f"{row['intent']}: F1 {points(b['f1'])} → {points(a_f1)} "
+                    f"(−{points(b['f1'] - a_f1)} points)"
+                )
+        checks.append(
+            Check(
+                "intent_f1",
+                not dropped,
+                f"No intent lost more than {points(rules.max_intent_f1_drop)} points of F1."
+                if not dropped
+                else f"{len(dropped)} intent(s) lost more than "
+                f"{points(rules.max_intent_f1_drop)} points of F1.",
+                dropped,
+            )
+        )
+    crisis = candidate["crisis"]
+    recall_ok = crisis["recall"] >= rules.min_crisis_recall - EPSILON
+    checks.append(
+        Check(
+            "crisis_recall",
+            recall_ok,
+            f"Crisis tables: {points(crisis['recall'])} % of {crisis['positives']} danger "
+            "messages recognised"
+            + ("." if recall_ok else f" (must be {points(rules.min_crisis_recall)} %)."),
+            [f"not recognised as crisis: {t}" for t in crisis["missed"]],
+        )
+    )
+    known_missed = set(baseline["crisis"].get("protected_missed", [])) if baseline else set()
+    lost = [t for t in crisis.get("protected_missed", []) if t not in known_missed]
+    checks.append(
+        Check(
+            "crisis_protected",
+            not lost,
+            f"All {crisis.get('protected', 0)} protected crisis examples still recognised."
+            if not lost
+            else f"{len(lost)} message(s) the live model treats as a crisis would no longer be.",
+            [f"no longer a crisis: {t}" for t in lost],
+        )
+    )
+    stories = candidate["stories"]
+    stories_ok = not stories["failed"] and stories["passed"] == stories["total"]
+    checks.append(
+        Check(
+            "stories",
+            stories_ok,
+            f"Test stories: {stories['passed']} of {stories['total']} pass.",
+            [f"failed: {name}" for name in stories["failed"]],
+        )
+    )
+    return GateResult(all(c.passed for c in checks), checks)

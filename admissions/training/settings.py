@@ -1,0 +1,151 @@
+"""Where the retraining loop finds the project, Rasa and the databases (from the environment)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _float(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _path(env: Mapping[str, str], name: str, default: Path, root: Path) -> Path:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    path = Path(raw)
+    return path if path.is_absolute() else root / path
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """Paths, the Rasa server, the inbox threshold and the quality gate's limits.
+
+    Paths are absolute. ``project`` is the folder Rasa commands run in (custom components such
+    as ``rasa_addons.crisis_guard`` are imported from there).
+    """
+
+    project: Path = REPO
+    data_dir: Path = REPO / "data"
+    domain: Path = REPO / "domain.yml"
+    config: Path = REPO / "config.yml"
+    heldout_dir: Path = REPO / "tests" / "nlu"
+    stories_dir: Path = REPO / "tests" / "stories"
+    crisis_cases: Path = REPO / "tests" / "admissions" / "crisis_cases.yml"
+    live_model: Path = REPO / "models" / "admissions.tar.gz"
+    history_dir: Path = REPO / "models" / "history"
+    work_dir: Path = REPO / "var" / "training"
+    rasa_bin: Path = REPO / ".venv" / "rasa" / "bin" / "rasa"
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_jwt_secret: str | None = None  # HS256 secret shared with `rasa run --jwt-secret`
+    rasa_auth_token: str | None = None  # legacy `rasa run --auth-token` (used when no JWT)
+    app_db_url: str = "sqlite:///var/admissions.db"
+    tracker_db_url: str = "sqlite:///var/tracker.db"
+    # Inbox: visitor messages whose top intent confidence is below this (fallbacks always).
+    inbox_threshold: float = 0.6
+    inbox_scan_limit: int = 5000  # newest candidate messages looked at per inbox page
+    # Training
+    mode: str = "auto"  # auto (fine-tune when Rasa allows it, else full) | full | finetune
+    epoch_fraction: float = 0.2
+    rasa_env: Mapping[str, str] = field(default_factory=dict)  # extra env for Rasa commands
+    eval_parallel: int = 2
+    step_timeout_seconds: float = 3600.0
+    # Quality gate (F1 as fractions: 0.005 = half a percentage point)
+    max_macro_f1_drop: float = 0.005
+    max_intent_f1_drop: float = 0.03
+    min_crisis_recall: float = 1.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, root: Path = REPO) -> TrainingSettings:
+        """Read ``RASA_URL`` (or ``RASA_PORT``), ``RASA_JWT_SECRET``, ``NLU_INBOX_THRESHOLD``..."""
+        env = os.environ if env is None else env
+        rasa_url = env.get("RASA_URL", "").strip().rstrip("/")
+        if not rasa_url:
+            rasa_url = f"http://127.0.0.1:{env.get('RASA_PORT', '').strip() or '5005'}"
+        mode = env.get("TRAINING_MODE", "auto").strip() or "auto"
+        if mode not in ("auto", "full", "finetune"):
+            raise ValueError(f"TRAINING_MODE must be auto, full or finetune, got {mode!r}")
+        models = _path(env, "MODELS_DIR", root / "models", root)
+        extra = {k: env[k] for k in ("SPACY_PIPELINE", "RASA_CACHE_DIRECTORY") if env.get(k)}
+        return cls(
+            project=_path(env, "TRAINING_PROJECT_DIR", root, root),
+            data_dir=_path(env, "TRAINING_DATA_DIR", root / "data", root),
+            domain=_path(env, "TRAINING_DOMAIN", root / "domain.yml", root),
+            config=_path(env, "TRAINING_CONFIG", root / "config.yml", root),
+            heldout_dir=_path(env, "TRAINING_HELDOUT_DIR", root / "tests" / "nlu", root),
+            stories_dir=_path(env, "TRAINING_STORIES_DIR", root / "tests" / "stories", root),
+            crisis_cases=_path(
+                env,
+                "TRAINING_CRISIS_CASES",
+                root / "tests" / "admissions" / "crisis_cases.yml",
+                root,
+            ),
+            live_model=_path(env, "LIVE_MODEL", models / "admissions.tar.gz", root),
+            history_dir=_path(env, "MODEL_HISTORY_DIR", models / "history", root),
+            work_dir=_path(env, "TRAINING_WORK_DIR", root / "var" / "training", root),
+            rasa_bin=_path(env, "RASA_BIN", root / ".venv" / "rasa" / "bin" / "rasa", root),
+            rasa_url=rasa_url,
+            rasa_jwt_secret=env.get("RASA_JWT_SECRET") or None,
+            rasa_auth_token=env.get("RASA_AUTH_TOKEN") or None,
+            app_db_url=env.get("APP_DB_URL") or cls.app_db_url,
+            tracker_db_url=env.get("TRACKER_DB_URL") or cls.tracker_db_url,
+            inbox_threshold=_float(env, "NLU_INBOX_THRESHOLD", cls.inbox_threshold, 0.0, 1.0),
+            mode=mode,
+            epoch_fraction=_float(env, "TRAINING_EPOCH_FRACTION", cls.epoch_fraction, 0.01, 5.0),
+            rasa_env=extra,
+            max_macro_f1_drop=_float(env, "GATE_MAX_MACRO_F1_DROP", cls.max_macro_f1_drop, 0, 1),
+            max_intent_f1_drop=_float(env, "GATE_MAX_INTENT_F1_DROP", cls.max_intent_f1_drop, 0, 1),
+        )
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as the environment ``from_env`` reads (for the background job)."""
+        env = {
+            "TRAINING_PROJECT_DIR": str(self.project),
+            "TRAINING_DATA_DIR": str(self.data_dir),
+            "TRAINING_DOMAIN": str(self.domain),
+            "TRAINING_CONFIG": str(self.config),
+            "TRAINING_HELDOUT_DIR": str(self.heldout_dir),
+            "TRAINING_STORIES_DIR": str(self.stories_dir),
+            "TRAINING_CRISIS_CASES": str(self.crisis_cases),
+            "LIVE_MODEL": str(self.live_model),
+            "MODEL_HISTORY_DIR": str(self.history_dir),
+            "TRAINING_WORK_DIR": str(self.work_dir),
+            "RASA_BIN": str(self.rasa_bin),
+            "RASA_URL": self.rasa_url,
+            "APP_DB_URL": self.app_db_url,
+            "TRACKER_DB_URL": self.tracker_db_url,
+            "NLU_INBOX_THRESHOLD": str(self.inbox_threshold),
+            "TRAINING_MODE": self.mode,
+            "TRAINING_EPOCH_FRACTION": str(self.epoch_fraction),
+            "GATE_MAX_MACRO_F1_DROP": str(self.max_macro_f1_drop),
+            "GATE_MAX_INTENT_F1_DROP": str(self.max_intent_f1_drop),
+            **self.rasa_env,
+        }
+        if self.rasa_jwt_secret:
+            env["RASA_JWT_SECRET"] = self.rasa_jwt_secret
+        if self.rasa_auth_token:
+            env["RASA_AUTH_TOKEN"] = self.rasa_auth_token
+        return env
+
+    @property
+    def nlu_dir(self) -> Path:
+        """Where the NLU training files are (``data/nlu``)."""
+        return self.data_dir / "nlu"
+
+    def with_changes(self, **changes: object) -> TrainingSettings:
+        """A copy with some fields changed (tests)."""
+        return replace(self, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,274 @@
+"""A throw-away copy of the project and real Rasa + action servers for the retraining e2e test.
+
+The copy holds the training data, domain, held-out set, test stories and crisis tables, plus a
+*test config*: the project's pipeline and policies with few epochs, so training is cheap.
+The Rasa server runs with ``--jwt-secret`` (HS256), as production should.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from admissions.training.rasa_api import admin_token
+from admissions.training.settings import TrainingSettings
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = REPO / ".venv" / "rasa" / "bin"
+SPACY = REPO / "build" / "spacy" / "admissions_en"
+JWT_SECRET = "e2e-test-secret-please-change-0123456789"
+
+
+def free_port() -> int:
+    """An unused TCP port on loopback."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_config(diet_epochs: int, ted_epochs: int) -> str:
+    """config.yml with fewer epochs and the spaCy pipeline by absolute path."""
+    text = (REPO / "config.yml").read_text()
+    text = text.replace("model: build/spacy/admissions_en", f"model: {SPACY}")
+    text = re.sub(
+        r"(- name: DIETClassifier\n(?:    .*\n)*?    epochs:) \d+", rf"\1 {diet_epochs}", text
+    )
+    text = re.sub(r"(- name: TEDPolicy\n(?:    .*\n)*?    epochs:) \d+", rf"\1 {ted_epochs}", text)
+    assert f"epochs: {diet_epochs}" in text and f"epochs: {ted_epochs}" in text
+    return text
+
+
+def make_project(root: Path, diet_epochs: int = 20, ted_epochs: int = 1) -> Path:
+    """Copy what training and evaluation read into ``root``."""
+    shutil.copytree(REPO / "data", root / "data", ignore=shutil.ignore_patterns("*.md"))
+    shutil.copyfile(REPO / "domain.yml", root / "domain.yml")
+    (root / "config.yml").write_text(test_config(diet_epochs, ted_epochs))
+    shutil.copytree(REPO / "tests" / "nlu", root / "tests" / "nlu")
+    shutil.copytree(REPO / "tests" / "stories", root / "tests" / "stories")
+    shutil.copyfile(REPO / "tests" / "admissions" / "crisis_cases.yml", root / "crisis_cases.yml")
+    (root / "models").mkdir()
+    return root
+
+
+def rasa_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment for Rasa processes."""
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    env.update(
+        {
+            "SPACY_PIPELINE": str(SPACY),
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "FACILITY_FILE": str(REPO / "facility.yml"),
+            "ADMISSIONS_CLOCK": "2026-12-01T19:00:00+00:00",
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+def train(root: Path, out_name: str = "admissions") -> Path:
+    """Train the project copy from scratch (the baseline the test starts from)."""
+    log = root / "train-baseline.log"
+    with log.open("wb") as handle:
+        subprocess.run(
+            [
+                str(BIN / "rasa"),
+                "train",
+                "--config",
+                str(root / "config.yml"),
+                "--domain",
+                str(root / "domain.yml"),
+                "--data",
+                str(root / "data"),
+                "--out",
+                str(root / "models"),
+                "--fixed-model-name",
+                out_name,
+            ],
+            cwd=REPO,
+            env=rasa_env(),
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            check=False,
+            timeout=900,
+        )
+    model = root / "models" / f"{out_name}.tar.gz"
+    if not model.exists():
+        raise RuntimeError(f"baseline training failed:\n{log.read_text()[-3000:]}")
+    return model
+
+
+@dataclass
+class Process:
+    """A started server with its log."""
+
+    name: str
+    popen: subprocess.Popen[bytes]
+    log: Path
+
+    def stop(self) -> None:
+        """Stop its process group."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.popen.pid, signal.SIGTERM)
+        try:
+            self.popen.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(timeout=10)
+
+
+def _start(name: str, args: list[str], env: dict[str, str], log: Path) -> Process:
+    handle = log.open("wb")
+    popen = subprocess.Popen(
+        args, cwd=REPO, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    return Process(name, popen, log)
+
+
+def _wait(proc: Process, url: str, timeout: float, headers: dict[str, str] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.popen.poll() is not None:
+            raise RuntimeError(f"{proc.name} exited:\n{proc.log.read_text()[-3000:]}")
+        with contextlib.suppress(OSError, urllib.error.URLError):
+            request = urllib.request.Request(url, headers=headers or {})
+            with urllib.request.urlopen(request, timeout=2) as response:
+                if response.status == 200:
+                    return
+        time.sleep(0.5)
+    raise RuntimeError(f"{proc.name} did not start in {timeout}s:\n{proc.log.read_text()[-3000:]}")
+
+
+@dataclass
+class Stack:
+    """Real Rasa and action servers on the project copy."""
+
+    root: Path
+    rasa_url: str
+    rasa: Process
+    actions: Process
+
+    @property
+    def tracker_db(self) -> Path:
+        """Rasa's SQLite tracker store."""
+        return self.root / "tracker.db"
+
+    def _call(self, method: str, path: str, body: Any = None, timeout: float = 120) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            self.rasa_url + path,
+            data=data,
+            method=method,
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {admin_token(JWT_SECRET)}",
+            },
+        )
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            raw = response.read()
+            return json.loads(raw) if raw else None
+
+    def say(self, sender: str, text: str) -> list[dict[str, Any]]:
+        """One visitor message over the REST channel; the replies."""
+        return list(
+            self._call("POST", "/webhooks/rest/webhook", {"sender": sender, "message": text})
+        )
+
+    def parse(self, text: str) -> dict[str, Any]:
+        """What the loaded model understands (``POST /model/parse``)."""
+        return dict(self._call("POST", "/model/parse", {"text": text}))
+
+    def status(self) -> dict[str, Any]:
+        """``GET /status``."""
+        return dict(self._call("GET", "/status"))
+
+    def tracker(self, sender: str) -> dict[str, Any]:
+        """The conversation's tracker."""
+        return dict(self._call("GET", f"/conversations/{sender}/tracker"))
+
+    def settings(self, **changes: Any) -> TrainingSettings:
+        """Retraining settings for this project copy and server."""
+        root = self.root
+        base = TrainingSettings(
+            project=REPO,
+            data_dir=root / "data",
+            domain=root / "domain.yml",
+            config=root / "config.yml",
+            heldout_dir=root / "tests" / "nlu",
+            stories_dir=root / "tests" / "stories",
+            crisis_cases=root / "crisis_cases.yml",
+            live_model=root / "models" / "admissions.tar.gz",
+            history_dir=root / "models" / "history",
+            work_dir=root / "work",
+            rasa_bin=BIN / "rasa",
+            rasa_url=self.rasa_url,
+            rasa_jwt_secret=JWT_SECRET,
+            app_db_url=f"sqlite:///{root / 'admissions.db'}",
+            tracker_db_url=f"sqlite:///{self.tracker_db}",
+            rasa_env={"SPACY_PIPELINE": str(SPACY)},
+        )
+        return base.with_changes(**changes)
+
+
+@contextlib.contextmanager
+def stack(root: Path) -> Iterator[Stack]:
+    """Rasa (JWT auth, the project's live model) and the action server."""
+    rasa_port, actions_port = free_port(), free_port()
+    env = rasa_env({"ACTIONS_PORT": str(actions_port), "TRACKER_DB_PATH": str(root / "tracker.db")})
+    actions = _start(
+        "actions",
+        [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(actions_port)],
+        env,
+        root / "actions.log",
+    )
+    rasa = _start(
+        "rasa",
+        [
+            str(BIN / "rasa"),
+            "run",
+            "--model",
+            str(root / "models" / "admissions.tar.gz"),
+            "--enable-api",
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(rasa_port),
+            "--endpoints",
+            "endpoints.yml",
+            "--credentials",
+            "credentials.yml",
+            "--jwt-secret",
+            JWT_SECRET,
+            "--jwt-method",
+            "HS256",
+        ],
+        env,
+        root / "rasa.log",
+    )
+    s = Stack(root, f"http://127.0.0.1:{rasa_port}", rasa, actions)
+    try:
+        _wait(actions, f"http://127.0.0.1:{actions_port}/health", 120)
+        _wait(
+            rasa,
+            f"{s.rasa_url}/status",
+            300,
+            {"Authorization": f"Bearer {admin_token(JWT_SECRET)}"},
+        )
+        yield s
+    finally:
+        rasa.stop()
+        actions.stop()
