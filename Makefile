@@ -99,14 +99,16 @@ lint: $(RASA_VENV)/.installed ## ruff (lint + format check) and mypy
 	  admissions/hours.py admissions/extract.py admissions/schedule.py admissions/safety.py \
 	  admissions/nlp_builder.py actions rasa_addons
 	@if [ -d admissions/web ] && [ -x $(APP_VENV)/bin/mypy ]; then \
-	  $(APP_VENV)/bin/mypy admissions/web admissions/db; fi
+	  $(APP_VENV)/bin/mypy admissions/web admissions/db admissions/training; fi
 
 format: $(RASA_VENV)/.installed ## Apply ruff's formatting and safe fixes
 	@$(RASA_VENV)/bin/ruff check --fix .
 	@$(RASA_VENV)/bin/ruff format .
 
-validate: $(RASA_VENV)/.installed $(SPACY_DIR)/meta.json ## rasa data validate
-	@$(RASA) data validate --config config.yml --domain domain.yml --data data
+validate: $(RASA_VENV)/.installed $(SPACY_DIR)/meta.json var ## rasa data validate
+	@$(RASA) data validate --config config.yml --domain domain.yml --data data >$(VAR_DIR)/validate.log 2>&1 \
+	  || { grep -E "ERROR|Error|error" $(VAR_DIR)/validate.log | tail -20; exit 1; }
+	@echo "rasa data validate: no errors (warnings in $(VAR_DIR)/validate.log)"
 
 test-python: $(RASA_VENV)/.installed $(SPACY_DIR)/meta.json var ## pytest in the assistant environment
 	@PGDIR=$$(mktemp -d /tmp/admissions-pg.XXXXXX); \
