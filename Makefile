@@ -30,7 +30,7 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/
 PIP_QUIET := 2>&1 | { grep -v -e 'is ignored: it is neither' -e '^DEPRECATION' -e 'pip 23.1 will enforce' -e 'legacy .setup.py install' || true; }
 
 .PHONY: help setup run test lint format train eval bench clean admin purge record-fixtures \
-        test-python test-app validate test-stories test-e2e var system-deps test-browser check-advisories test-faults faults
+        test-python test-app validate test-stories test-e2e var system-deps test-browser check-advisories test-faults faults retrain test-training bench-retrain
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -115,7 +115,7 @@ test-python: $(RASA_VENV)/.installed $(SPACY_DIR)/meta.json var ## pytest in the
 	trap 'scripts/pg-scratch.sh stop '"$$PGDIR" EXIT; \
 	URL=$$(scripts/pg-scratch.sh start "$$PGDIR" $${PG_TEST_PORT_RASA:-54330}) || exit 1; \
 	TRACKER_TEST_POSTGRES_URL=$$URL TRACKER_TEST_POSTGRES_STOP="scripts/pg-scratch.sh pause $$PGDIR" \
-	TRACKER_TEST_POSTGRES_START="scripts/pg-scratch.sh resume $$PGDIR" $(PY) -m pytest -q -p no:cacheprovider tests --ignore=tests/web --ignore=tests/browser --ignore=tests/e2e --ignore=tests/faults --ignore=tests/test_logs_privacy.py
+	TRACKER_TEST_POSTGRES_START="scripts/pg-scratch.sh resume $$PGDIR" $(PY) -m pytest -q -p no:cacheprovider tests --ignore=tests/web --ignore=tests/browser --ignore=tests/e2e --ignore=tests/faults --ignore=tests/test_logs_privacy.py --ignore=tests/training
 
 test-stories: var $(MODEL) ## Rasa test stories; fails on any prediction error
 	@$(RASA) test core --model $(MODEL) --stories tests/stories --out $(RESULTS)/stories \
@@ -156,6 +156,17 @@ test-app: $(APP_VENV)/.installed system-deps var $(MODEL) ## pytest in the staff
 	STAFF_TEST_POSTGRES_URL=$$URL $(APP_PY) -m pytest -q -p no:cacheprovider tests/web
 
 test: setup var lint check-advisories validate test-python test-stories test-e2e test-faults test-app test-browser ## Everything CI runs
+
+retrain: $(APP_VENV)/.installed $(RASA_VENV)/.installed $(SPACY_DIR)/meta.json var ## Retrain from data/: validate, train, test, gate (PROMOTE=1 puts it live)
+	@RASA_URL=$${RASA_URL:-http://127.0.0.1:$(RASA_PORT)} \
+	 RASA_JWT_SECRET=$${RASA_JWT_SECRET:-$$(cat $(VAR_DIR)/rasa_jwt_secret 2>/dev/null)} \
+	 $(APP_PY) -m admissions.training retrain $(if $(PROMOTE),--promote)
+
+test-training: $(APP_VENV)/.installed $(RASA_VENV)/.installed system-deps var $(MODEL) ## Retraining loop tests incl. an end-to-end retrain against a real Rasa (~6 min; not yet in `make test`)
+	@$(APP_PY) -m pytest -q -p no:cacheprovider tests/training
+
+bench-retrain: $(APP_VENV)/.installed $(RASA_VENV)/.installed var $(MODEL) ## Time from retrain to promoted model live, median of 3 (~10 min)
+	@$(APP_PY) benchmarks/retrain.py
 
 # ---------------------------------------------------------------- measure
 eval: var $(MODEL) ## NLU evaluation on the held-out set -> results/eval
