@@ -144,7 +144,8 @@ check-advisories: $(RASA_VENV)/.installed ## Fail if a locked package is affecte
 	@$(PY) scripts/check_advisories.py
 
 test-faults: setup var $(MODEL) ## Fault, concurrency, fuzz and log-privacy tests on real servers (quick profile)
-	@$(PY) -m pytest -q -p no:cacheprovider tests/faults tests/test_logs_privacy.py
+	@$(PY) -m pytest -q -p no:cacheprovider tests/faults tests/test_logs_privacy.py \
+	  --deselect tests/faults/test_restarts.py::test_kill9_under_load  # heavy: `make faults` runs it
 
 faults: setup var $(MODEL) ## Heavy figures: 1,000 simultaneous pairs, 10,000 fuzz requests, kill -9 under load (~20 min)
 	@FAULTS_PROFILE=full $(PY) -m pytest -q -p no:cacheprovider -s tests/faults
