@@ -55,7 +55,8 @@ FALSE_ALARM_BOUND = 0.05
 def test_false_alarms_on_ordinary_messages_stay_low(live: Stack) -> None:
     """Idioms, negations and ordinary admissions messages rarely trigger the crisis reply."""
     negatives = list(CASES["negative"])
-    flagged = [t for t in negatives if t not in _run(live, negatives, inside_form=False)]
+    not_flagged = set(_run(live, negatives, inside_form=False))  # one pass over the table
+    flagged = [t for t in negatives if t not in not_flagged]
     rate = len(flagged) / len(negatives)
     print(f"false alarms: {len(flagged)}/{len(negatives)} = {rate:.1%}: {flagged}")
     assert rate <= FALSE_ALARM_BOUND
