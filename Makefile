@@ -111,6 +111,7 @@ validate: $(RASA_VENV)/.installed $(SPACY_DIR)/meta.json var ## rasa data valida
 	@echo "rasa data validate: no errors (warnings in $(VAR_DIR)/validate.log)"
 
 test-python: $(RASA_VENV)/.installed $(SPACY_DIR)/meta.json var ## pytest in the assistant environment
+	@echo "==> $@ ($$(date +%T))"
 	@PGDIR=$$(mktemp -d /tmp/admissions-pg.XXXXXX); \
 	trap 'scripts/pg-scratch.sh stop '"$$PGDIR" EXIT; \
 	URL=$$(scripts/pg-scratch.sh start "$$PGDIR" $${PG_TEST_PORT_RASA:-54330}) || exit 1; \
@@ -118,12 +119,14 @@ test-python: $(RASA_VENV)/.installed $(SPACY_DIR)/meta.json var ## pytest in the
 	TRACKER_TEST_POSTGRES_START="scripts/pg-scratch.sh resume $$PGDIR" $(PY) -m pytest -q -p no:cacheprovider tests --ignore=tests/web --ignore=tests/browser --ignore=tests/e2e --ignore=tests/faults --ignore=tests/test_logs_privacy.py --ignore=tests/training
 
 test-stories: var $(MODEL) ## Rasa test stories; fails on any prediction error
+	@echo "==> $@ ($$(date +%T))"
 	@$(RASA) test core --model $(MODEL) --stories tests/stories --out $(RESULTS)/stories \
 	  --fail-on-prediction-errors --no-plot >$(VAR_DIR)/test-stories.log 2>&1 \
 	  || { grep -v '^\s*$$' $(VAR_DIR)/test-stories.log | tail -60; cat $(RESULTS)/stories/failed_test_stories.yml 2>/dev/null | head -80; exit 1; }
 	@echo "test stories: all passed ($$(grep -c 'story:' tests/stories/*.yml | awk -F: '{s+=$$2} END {print s}') stories)"
 
 test-e2e: setup var $(MODEL) ## End-to-end tests against real Rasa + action servers
+	@echo "==> $@ ($$(date +%T))"
 	@$(PY) -m pytest -q -p no:cacheprovider tests/e2e
 
 system-deps: ## Debian packages the browser tests need (chromium, chromedriver)
@@ -138,12 +141,14 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 	@touch $@
 
 test-browser: $(APP_VENV)/.installed system-deps var $(MODEL) $(SPACY_DIR)/meta.json node_modules/axe-core/axe.min.js ## Chat widget in headless Chromium against real Rasa + actions + app
+	@echo "==> $@ ($$(date +%T))"
 	@$(APP_PY) -m pytest -q -p no:cacheprovider tests/browser
 
 check-advisories: $(RASA_VENV)/.installed ## Fail if a locked package is affected by a known advisory without a documented exception
 	@$(PY) scripts/check_advisories.py
 
 test-faults: setup var $(MODEL) ## Fault, concurrency, fuzz and log-privacy tests on real servers (quick profile)
+	@echo "==> $@ ($$(date +%T))"
 	@$(PY) -m pytest -q -p no:cacheprovider tests/faults tests/test_logs_privacy.py \
 	  --deselect tests/faults/test_restarts.py::test_kill9_under_load  # heavy: `make faults` runs it
 
@@ -151,19 +156,21 @@ faults: setup var $(MODEL) ## Heavy figures: 1,000 simultaneous pairs, 10,000 fu
 	@FAULTS_PROFILE=full $(PY) -m pytest -q -p no:cacheprovider -s tests/faults
 
 test-app: $(APP_VENV)/.installed system-deps var $(MODEL) ## pytest in the staff app environment
+	@echo "==> $@ ($$(date +%T))"
 	@PGDIR=$$(mktemp -d /tmp/admissions-pg.XXXXXX); \
 	trap 'scripts/pg-scratch.sh stop '"$$PGDIR" EXIT; \
 	URL=$$(scripts/pg-scratch.sh start "$$PGDIR" $${PG_TEST_PORT:-54329}) || exit 1; \
 	STAFF_TEST_POSTGRES_URL=$$URL $(APP_PY) -m pytest -q -p no:cacheprovider tests/web
 
-test: setup var lint check-advisories validate test-python test-stories test-e2e test-faults test-app test-browser ## Everything CI runs
+test: setup var lint check-advisories validate test-python test-stories test-e2e test-faults test-app test-browser test-training ## Everything CI runs
 
 retrain: $(APP_VENV)/.installed $(RASA_VENV)/.installed $(SPACY_DIR)/meta.json var ## Retrain from data/: validate, train, test, gate (PROMOTE=1 puts it live)
 	@RASA_URL=$${RASA_URL:-http://127.0.0.1:$(RASA_PORT)} \
 	 RASA_JWT_SECRET=$${RASA_JWT_SECRET:-$$(cat $(VAR_DIR)/rasa_jwt_secret 2>/dev/null)} \
 	 $(APP_PY) -m admissions.training retrain $(if $(PROMOTE),--promote)
 
-test-training: $(APP_VENV)/.installed $(RASA_VENV)/.installed system-deps var $(MODEL) ## Retraining loop tests incl. an end-to-end retrain against a real Rasa (~6 min; not yet in `make test`)
+test-training: $(APP_VENV)/.installed $(RASA_VENV)/.installed system-deps var $(MODEL) ## Retraining loop tests incl. an end-to-end retrain against a real Rasa (~6 min)
+	@echo "==> $@ ($$(date +%T))"
 	@$(APP_PY) -m pytest -q -p no:cacheprovider tests/training
 
 bench-retrain: $(APP_VENV)/.installed $(RASA_VENV)/.installed var $(MODEL) ## Time from retrain to promoted model live, median of 3 (~10 min)

@@ -121,6 +121,19 @@ def heldout_metrics(out: Path) -> dict[str, Any]:
         and "support" in v
         and name not in ("macro avg", "weighted avg", "micro avg")
     }
+    # Held-out messages each intent gets wrong: its own examples predicted as something else
+    # plus other intents' examples predicted as it. The gate uses the change in this count to
+    # tell a real drop from one message flipping (see gate.py).
+    errors_file = out / "intent_errors.json"
+    errors = json.loads(errors_file.read_text(encoding="utf-8")) if errors_file.exists() else []
+    for row in errors:
+        truth = str(row.get("intent"))
+        guess = str((row.get("intent_prediction") or {}).get("name"))
+        for name in (truth, guess):
+            if name in per_intent:
+                per_intent[name]["errors"] = per_intent[name].get("errors", 0) + 1
+    for v in per_intent.values():
+        v.setdefault("errors", 0)
     scored = [v["f1"] for v in per_intent.values() if v["support"] > 0]
     return {
         "examples": sum(v["support"] for v in per_intent.values()),

@@ -2,7 +2,13 @@
 
 A candidate passes only when, compared with the live model on the same held-out set:
 1. macro-F1 drops by at most ``max_macro_f1_drop`` (0.005 = half a percentage point);
-2. no intent's F1 drops by more than ``max_intent_f1_drop`` (0.03 = three points);
+2. no intent's F1 drops by more than ``max_intent_f1_drop`` (0.03 = three points) through
+   more than noise: the drop counts when that intent also gets at least
+   ``min_intent_error_increase`` (2) more held-out messages wrong than the live model did.
+   With 17-34 held-out messages per intent one message flipping moves an intent's F1 by 3-6
+   points, and retraining on the same data flips single messages by chance; a rule that fired
+   on one message would refuse good models at random. Set it to 1 for the literal rule. When
+   either model's metrics lack the error counts, the F1 drop alone decides;
 3. the crisis tables keep ``min_crisis_recall`` (100 %) and no protected crisis example the live
    model recognised is missed;
 4. every test story passes.
@@ -24,6 +30,7 @@ class GateRules:
     max_macro_f1_drop: float = 0.005
     max_intent_f1_drop: float = 0.03
     min_crisis_recall: float = 1.0
+    min_intent_error_increase: int = 2
 
 
 @dataclass
@@ -76,6 +83,15 @@ def intent_deltas(baseline: dict[str, Any], candidate: dict[str, Any]) -> list[d
     return rows
 
 
+def _more_errors(before: dict[str, Any], after: dict[str, Any] | None) -> int | None:
+    """How many more held-out messages the candidate gets wrong for one intent (None: unknown)."""
+    if after is None:
+        return int(before.get("support", 0)) or None  # the intent vanished: all of them
+    if "errors" not in before or "errors" not in after:
+        return None
+    return int(after["errors"]) - int(before["errors"])
+
+
 def check(
     baseline: dict[str, Any] | None, candidate: dict[str, Any], rules: GateRules
 ) -> GateResult:
@@ -98,26 +114,37 @@ def check(
                 ),
             )
         )
-        dropped = []
+        dropped: list[str] = []
+        noise: list[str] = []
         for row in intent_deltas(baseline, candidate):
             b, a = row["before"], row["after"]
             if b is None:
                 continue
             a_f1 = a["f1"] if a else 0.0
-            if b["f1"] - a_f1 > rules.max_intent_f1_drop + EPSILON:
-                dropped.append(
-                    f"{row['intent']}: F1 {points(b['f1'])} → {points(a_f1)} "
-                    f"(−{points(b['f1'] - a_f1)} points)"
+            if b["f1"] - a_f1 <= rules.max_intent_f1_drop + EPSILON:
+                continue
+            more_errors = _more_errors(b, a)
+            if more_errors is not None and more_errors < rules.min_intent_error_increase:
+                noise.append(
+                    f"{row['intent']}: F1 {points(b['f1'])} → {points(a_f1)}, but only "
+                    f"{more_errors} more held-out message(s) wrong: within noise"
                 )
+                continue
+            dropped.append(
+                f"{row['intent']}: F1 {points(b['f1'])} → {points(a_f1)} "
+                f"(−{points(b['f1'] - a_f1)} points"
+                + (f", {more_errors} more messages wrong)" if more_errors is not None else ")")
+            )
         checks.append(
             Check(
                 "intent_f1",
                 not dropped,
-                f"No intent lost more than {points(rules.max_intent_f1_drop)} points of F1."
+                f"No intent lost more than {points(rules.max_intent_f1_drop)} points of F1"
+                + (f" beyond noise ({len(noise)} moved by a single message)." if noise else ".")
                 if not dropped
                 else f"{len(dropped)} intent(s) lost more than "
                 f"{points(rules.max_intent_f1_drop)} points of F1.",
-                dropped,
+                dropped + noise,
             )
         )
     crisis = candidate["crisis"]

@@ -382,7 +382,10 @@ async def _steps(
     # 5. gate
     t = await progress.start("gate")
     rules = gate.GateRules(
-        settings.max_macro_f1_drop, settings.max_intent_f1_drop, settings.min_crisis_recall
+        max_macro_f1_drop=settings.max_macro_f1_drop,
+        max_intent_f1_drop=settings.max_intent_f1_drop,
+        min_crisis_recall=settings.min_crisis_recall,
+        min_intent_error_increase=settings.min_intent_error_increase,
     )
     verdict = gate.check(baseline_metrics, candidate_metrics, rules)
     archived, sha, size = await asyncio.to_thread(history.archive, settings, candidate_file)

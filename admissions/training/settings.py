@@ -67,6 +67,7 @@ class TrainingSettings:
     # Quality gate (F1 as fractions: 0.005 = half a percentage point)
     max_macro_f1_drop: float = 0.005
     max_intent_f1_drop: float = 0.03
+    min_intent_error_increase: int = 2  # 1 = the literal per-intent rule (see gate.py)
     min_crisis_recall: float = 1.0
 
     @classmethod
@@ -109,6 +110,15 @@ class TrainingSettings:
             rasa_env=extra,
             max_macro_f1_drop=_float(env, "GATE_MAX_MACRO_F1_DROP", cls.max_macro_f1_drop, 0, 1),
             max_intent_f1_drop=_float(env, "GATE_MAX_INTENT_F1_DROP", cls.max_intent_f1_drop, 0, 1),
+            min_intent_error_increase=int(
+                _float(
+                    env,
+                    "GATE_MIN_INTENT_ERROR_INCREASE",
+                    cls.min_intent_error_increase,
+                    1,
+                    1000,
+                )
+            ),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -133,6 +143,7 @@ class TrainingSettings:
             "TRAINING_EPOCH_FRACTION": str(self.epoch_fraction),
             "GATE_MAX_MACRO_F1_DROP": str(self.max_macro_f1_drop),
             "GATE_MAX_INTENT_F1_DROP": str(self.max_intent_f1_drop),
+            "GATE_MIN_INTENT_ERROR_INCREASE": str(self.min_intent_error_increase),
             **self.rasa_env,
         }
         if self.rasa_jwt_secret:

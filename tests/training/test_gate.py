@@ -67,6 +67,37 @@ def test_no_intent_may_lose_more_than_three_points(after: float, passes: bool) -
         assert any("ask_cost" in d for c in result.checks for d in c.details)
 
 
+def with_errors(m: dict[str, Any], **errors: int) -> dict[str, Any]:
+    m = copy.deepcopy(m)
+    for name, per in m["heldout"]["per_intent"].items():
+        per["errors"] = errors.get(name, 0)
+    return m
+
+
+def test_a_drop_from_one_flipped_message_is_noise_not_a_refusal() -> None:
+    """goodbye has 17 held-out messages: one more wrong costs ~3.4 F1 points by itself."""
+    candidate = metrics({"greet": 0.95, "ask_cost": 0.86, "crisis": 0.97, "deny": 0.96})
+    result = check(with_errors(BASE, ask_cost=2), with_errors(candidate, ask_cost=3), RULES)
+    assert names(result)["intent_f1"] is True
+    intent_check = next(c for c in result.checks if c.name == "intent_f1")
+    assert "beyond noise" in intent_check.summary
+    assert any("ask_cost" in d and "within noise" in d for d in intent_check.details)
+
+
+def test_a_drop_of_two_more_messages_is_refused() -> None:
+    candidate = metrics({"greet": 0.95, "ask_cost": 0.86, "crisis": 0.97, "deny": 0.96})
+    result = check(with_errors(BASE, ask_cost=2), with_errors(candidate, ask_cost=4), RULES)
+    assert names(result)["intent_f1"] is False
+    assert any("2 more messages wrong" in d for c in result.checks for d in c.details)
+
+
+def test_the_literal_rule_is_one_setting_away() -> None:
+    strict = GateRules(min_intent_error_increase=1)
+    candidate = metrics({"greet": 0.95, "ask_cost": 0.86, "crisis": 0.97, "deny": 0.96})
+    result = check(with_errors(BASE, ask_cost=2), with_errors(candidate, ask_cost=3), strict)
+    assert names(result)["intent_f1"] is False
+
+
 def test_an_intent_missing_from_the_candidate_counts_as_zero() -> None:
     candidate = metrics({"greet": 0.99, "ask_cost": 0.99, "crisis": 0.99})
     assert names(check(BASE, candidate, RULES))["intent_f1"] is False
