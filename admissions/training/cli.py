@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import getpass
 import logging
 import signal
@@ -160,6 +161,8 @@ async def _runs(engine: AsyncEngine) -> int:
 
 async def _main(args: argparse.Namespace) -> int:
     settings = TrainingSettings.from_env()
+    if getattr(args, "offline", False):
+        settings = dataclasses.replace(settings, promote_offline=True)
     await asyncio.to_thread(migrate.upgrade, settings.app_db_url)
     engine = create_engine(settings.app_db_url)
     try:
@@ -184,6 +187,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("retrain", help="validate, train, evaluate and gate a new model")
     p.add_argument("--promote", action="store_true", help="put it live if it passes the gate")
+    p.add_argument(
+        "--offline",
+        action="store_true",
+        help="with --promote: only replace the live model file (no Rasa server is running)",
+    )
     p.add_argument("--run-id", type=int, help=argparse.SUPPRESS)
     p.add_argument("--by", default=_actor())
     for name in ("promote", "rollback"):

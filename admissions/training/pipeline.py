@@ -448,6 +448,7 @@ async def _steps(
                     by=by,
                     action="promote",
                     audit_as="model_promote",
+                    offline=settings.promote_offline,
                 )
             except promote.PromotionError as exc:
                 await progress.finish("promote", t, status="failed")

@@ -100,17 +100,22 @@ async def go_live(
     action: str = "promote",
     audit_as: str | None = None,
     address: str | None = None,
+    offline: bool = False,
 ) -> Promotion:
     """Promote (gate passed) or roll back to (was live before) model ``model_id``.
 
     ``audit_as``: write an audit row under this action (CLI and background jobs; web requests
-    are audited by their route). Raises ``PromotionError`` and changes nothing on failure.
+    are audited by their route). ``offline``: no Rasa server is running (``make run`` before it
+    starts one): only the live file changes. Raises ``PromotionError`` and changes nothing on
+    failure.
     """
     loop = asyncio.get_running_loop()
     started = loop.time()
     try:
         with locks.hold(settings.work_dir / "promote.lock"):
-            result = await _go_live(settings, engine, model_id, by=by, action=action)
+            result = await _go_live(
+                settings, engine, model_id, by=by, action=action, offline=offline
+            )
     except locks.Busy:
         error = PromotionError("Another promotion or rollback is in progress; try again shortly.")
         await _audit(engine, audit_as, by, address, "invalid", model_id, str(error))
@@ -147,7 +152,13 @@ async def _audit(
 
 
 async def _go_live(
-    settings: TrainingSettings, engine: AsyncEngine, model_id: int, *, by: str, action: str
+    settings: TrainingSettings,
+    engine: AsyncEngine,
+    model_id: int,
+    *,
+    by: str,
+    action: str,
+    offline: bool = False,
 ) -> tuple[int | None, str | None]:
     if action not in ("promote", "rollback"):
         raise PromotionError(f"unknown action {action!r}")
@@ -174,20 +185,24 @@ async def _go_live(
         raise PromotionError(f"The model file {path.name} is missing from {path.parent}.")
     if await asyncio.to_thread(history.sha256_file, path) != model.sha256:
         raise PromotionError(f"The model file {path.name} has changed since it was recorded.")
-    server = server_for(settings)
-    try:
-        await server.load_model(str(path.resolve()))
-        status = await server.status()
-    except RasaError as exc:
-        raise PromotionError(
-            f"The Rasa server did not load the model, so the live model is unchanged: {exc}."
-        ) from None
-    loaded = str(status.get("model_file") or "")
-    if loaded and Path(loaded).name != path.name:
-        raise PromotionError(
-            f"The Rasa server reports model {Path(loaded).name} after loading {path.name}."
-        )
+    loaded = ""
+    if not offline:
+        server = server_for(settings)
+        try:
+            await server.load_model(str(path.resolve()))
+            status = await server.status()
+        except RasaError as exc:
+            raise PromotionError(
+                f"The Rasa server did not load the model, so the live model is unchanged: {exc}."
+            ) from None
+        loaded = str(status.get("model_file") or "")
+        if loaded and Path(loaded).name != path.name:
+            raise PromotionError(
+                f"The Rasa server reports model {Path(loaded).name} after loading {path.name}."
+            )
     await asyncio.to_thread(history.copy_atomic, path, settings.live_model)
+    # From now on `make run` / `make train` retrain this installation through the gate too.
+    await asyncio.to_thread(settings.gated_marker.write_text, model.sha256 + "\n")
     async with engine.begin() as conn:
         await history.add_event(conn, model_id, action, by, current.id if current else None)
     return (current.id if current else None), loaded or None

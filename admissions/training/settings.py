@@ -69,6 +69,14 @@ class TrainingSettings:
     max_intent_f1_drop: float = 0.03
     min_intent_error_increase: int = 2  # 1 = the literal per-intent rule (see gate.py)
     min_crisis_recall: float = 1.0
+    # Promote by copying the file only, without asking a Rasa server to load it: `make run`
+    # and `make train` retrain through the gate before Rasa starts (it loads the file then).
+    promote_offline: bool = False
+
+    @property
+    def gated_marker(self) -> Path:
+        """Holds the SHA-256 of the live model while it came through the staff loop."""
+        return self.live_model.parent / (self.live_model.name + ".gated")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, root: Path = REPO) -> TrainingSettings:
