@@ -98,8 +98,21 @@ def _nlu_files(nlu_dir: Path) -> list[Path]:
     return sorted(p for p in nlu_dir.rglob("*") if p.suffix in _YAML_SUFFIXES and p.is_file())
 
 
+class DataFileError(ValueError):
+    """A training data file that is not valid YAML; the message names the file and line."""
+
+
 def _load(path: Path) -> dict[str, Any]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" near line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "it cannot be read"
+        raise DataFileError(
+            f"The training data file {path.name} is not valid YAML{where} ({problem}). "
+            "Fix that file (check the indentation of the lines there) and retrain."
+        ) from None
     return data if isinstance(data, dict) else {}
 
 

@@ -228,7 +228,7 @@ async def _run_locked(
         status = await _steps(
             settings, engine, run_id, progress, run_dir, bool(row.auto_promote), by
         )
-    except (RunFailed, evaluate.EvaluationError) as exc:
+    except (RunFailed, evaluate.EvaluationError, nludata.DataFileError) as exc:
         await progress.fail_running()
         await progress.save(status="failed", finished_at=history.now(), explanation=str(exc))
         await audit.write(

@@ -8,6 +8,7 @@ import logging
 import aiohttp_jinja2
 from aiohttp import web
 
+from admissions.training.nludata import DataFileError
 from admissions.web import audit, auth, security, templating
 from admissions.web.auth import Handler
 from admissions.web.keys import APP_DB, SETTINGS, STALE_SESSION, USER
@@ -63,6 +64,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if "Allow" in exc.headers:
             page.headers["Allow"] = exc.headers["Allow"]
         return page
+    except DataFileError as exc:  # a hand-edited data/nlu file broke: say which and where
+        if not _is_staff(request):
+            raise
+        logger.warning("training data file problem on %s %s", request.method, request.path)
+        return await _error_page(request, 500, str(exc))
     except Exception:
         if not _is_staff(request):
             raise

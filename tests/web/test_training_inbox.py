@@ -287,3 +287,14 @@ async def test_trainers_conversation_view_shows_nlu_and_no_callback_details(sign
     assert "how much is it" in body and "ask_cost (0.70)" in body
     assert "Sam Test" not in body and "555-0142" not in body
     assert "Flag for the inbox" in body
+
+
+async def test_a_broken_data_file_is_named_not_a_bare_error(sign_in, data):
+    """Someone hand-edited a data file and broke its indentation: the trainer is told which."""
+    broken = data / "basics.yml"
+    broken.write_text(broken.read_text() + "  - intent: goodbye\n    examples: |\n   - bye now\n")
+    trainer = await sign_in("tina", "trainer")
+    response = await trainer.client.get("/staff/training/intents")
+    assert response.status == 500
+    page = await response.text()
+    assert "basics.yml is not valid YAML near line" in page
