@@ -196,4 +196,4 @@ bench: setup var $(MODEL) ## Latency benchmarks -> benchmarks/results
 	@$(APP_PY) -m pytest -q -p no:cacheprovider tests/browser/test_latency.py
 
 clean: ## Remove generated files (keeps environments)
-	rm -rf build $(RESULTS) models/*.tar.gz .rasa
+	rm -rf build $(RESULTS) models/*.tar.gz models/*.gated .rasa
