@@ -8,9 +8,6 @@ import contextlib
 import json
 import os
 import secrets
-import signal
-import socket
-import subprocess
 import sys
 import time
 import urllib.error
@@ -21,52 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from admissions.web.chat_rasa import jwt_hs256
+from tests.procs import Process, free_port, start
+from tests.procs import wait_http as wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
 RASA_BIN = ROOT / ".venv" / "rasa" / "bin"
 MODEL = ROOT / "models" / "admissions.tar.gz"
 # A weekday afternoon in New York: the admissions line is open, replies are deterministic.
 CLOCK = "2026-12-01T19:00:00+00:00"
-
-
-def free_port() -> int:
-    """An unused TCP port on loopback."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Process:
-    """A started server process (own process group) and its log file."""
-
-    name: str
-    popen: subprocess.Popen[bytes]
-    log: Path
-
-    def stop(self) -> None:
-        """SIGTERM the process group, SIGKILL after 20 s."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.popen.pid, signal.SIGTERM)
-        try:
-            self.popen.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.popen.pid, signal.SIGKILL)
-            self.popen.wait(timeout=10)
-
-    def tail(self, chars: int = 3000) -> str:
-        """The end of the log, for failure messages."""
-        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
-
-
-def start(name: str, args: list[str], env: dict[str, str], log: Path) -> Process:
-    """Start ``args`` in its own process group with output to ``log``."""
-    handle = log.open("wb")
-    popen = subprocess.Popen(
-        args, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    return Process(name, popen, log)
 
 
 def http(
@@ -91,21 +50,6 @@ def http(
         return status, json.loads(raw)
     except ValueError:
         return status, raw.decode(errors="replace")
-
-
-def wait_until_up(
-    proc: Process, url: str, timeout: float, headers: dict[str, str] | None = None
-) -> None:
-    """Wait for ``url`` to answer 200, or fail with the end of the process log."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.popen.poll() is not None:
-            raise RuntimeError(f"{proc.name} exited:\n{proc.tail()}")
-        with contextlib.suppress(OSError):
-            if http("GET", url, headers=headers, timeout=2)[0] == 200:
-                return
-        time.sleep(0.4)
-    raise RuntimeError(f"{proc.name} did not start in {timeout}s:\n{proc.tail()}")
 
 
 @dataclass

@@ -4,46 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 
+from tests.procs import Process, free_port, start, wait_http
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "rasa" / "bin"
 MODEL = ROOT / "models" / "admissions.tar.gz"
-
-
-def free_port() -> int:
-    """An unused TCP port on loopback."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Process:
-    """A started server process with its log file."""
-
-    name: str
-    popen: subprocess.Popen[bytes]
-    log: Path
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        """Stop the whole process group and wait for it."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.popen.pid, sig)
-        try:
-            self.popen.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.popen.pid, signal.SIGKILL)
-            self.popen.wait(timeout=10)
 
 
 def _env(tmp: Path, actions_port: int, extra: dict[str, str] | None) -> dict[str, str]:
@@ -61,28 +32,6 @@ def _env(tmp: Path, actions_port: int, extra: dict[str, str] | None) -> dict[str
     )
     env.update(extra or {})
     return env
-
-
-def start(name: str, args: list[str], env: dict[str, str], log: Path) -> Process:
-    """Start ``args`` in its own process group, output to ``log``."""
-    handle = log.open("wb")
-    popen = subprocess.Popen(
-        args, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    return Process(name, popen, log)
-
-
-def wait_http(proc: Process, url: str, timeout: float) -> None:
-    """Wait until ``url`` answers 200, or fail with the end of the process log."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.popen.poll() is not None:
-            raise RuntimeError(f"{proc.name} exited:\n{proc.log.read_text()[-3000:]}")
-        with contextlib.suppress(requests.RequestException):
-            if requests.get(url, timeout=2).status_code == 200:
-                return
-        time.sleep(0.5)
-    raise RuntimeError(f"{proc.name} did not start in {timeout}s:\n{proc.log.read_text()[-3000:]}")
 
 
 @dataclass

@@ -19,8 +19,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -63,6 +61,8 @@ rasa_addons.channels.GuardedRestInput:
 # Texts the REST channel adds itself: never recorded as bot events.
 sys.path.insert(0, str(ROOT))
 from rasa_addons import replies  # noqa: E402
+from tests.procs import Process as Proc  # noqa: E402
+from tests.procs import free_port, start, wait_http  # noqa: E402
 
 CHANNEL_NOTES = {
     replies.not_recorded(),
@@ -74,65 +74,12 @@ CHANNEL_NOTES = {
 REFUSALS = {replies.storage_unavailable(), replies.too_long(2000)}
 
 
-def free_port() -> int:
-    """An unused TCP port on loopback."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def rss_mb(pid: int) -> float:
     """Resident memory of a process in MB (from /proc)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
-
-
-@dataclass
-class Proc:
-    """A started process (own process group) with its log file."""
-
-    name: str
-    popen: subprocess.Popen[bytes]
-    log: Path
-
-    @property
-    def pid(self) -> int:
-        """The process id (also its process group id)."""
-        return self.popen.pid
-
-    def alive(self) -> bool:
-        """Whether it is still running."""
-        return self.popen.poll() is None
-
-    def signal(self, sig: int) -> None:
-        """Send a signal to its process group."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.popen.pid, sig)
-
-    def kill9(self) -> None:
-        """SIGKILL the process group and reap it."""
-        self.signal(signal.SIGKILL)
-        self.popen.wait(timeout=30)
-
-    def stop(self) -> None:
-        """SIGTERM (after SIGCONT, in case it is frozen), then SIGKILL after 20 s."""
-        self.signal(signal.SIGCONT)
-        self.signal(signal.SIGTERM)
-        try:
-            self.popen.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.kill9()
-
-
-def start(name: str, args: list[str], env: dict[str, str], log: Path) -> Proc:
-    """Start ``args`` in its own process group, output appended to ``log``."""
-    handle = log.open("ab")
-    popen = subprocess.Popen(
-        args, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    return Proc(name, popen, log)
 
 
 @dataclass
@@ -401,17 +348,7 @@ class Stack:
             self.rasa = None
         self.stop_actions()
 
-    @staticmethod
-    def _wait(proc: Proc, url: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not proc.alive():
-                raise RuntimeError(f"{proc.name} exited:\n{proc.log.read_text()[-3000:]}")
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(url, timeout=2).status_code == 200:
-                    return
-            time.sleep(0.3)
-        raise RuntimeError(f"{proc.name} did not start in {timeout}s")
+    _wait = staticmethod(wait_http)
 
     def warm_actions(self, timeout: float = 120) -> None:
         """Wait until a real turn runs a custom action (models loaded in the action server)."""

@@ -12,10 +12,7 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -25,18 +22,14 @@ from typing import Any
 
 from admissions.training.rasa_api import admin_token
 from admissions.training.settings import TrainingSettings
+from tests.procs import Process, free_port
+from tests.procs import start as _start
+from tests.procs import wait_http as _wait
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = REPO / ".venv" / "rasa" / "bin"
 SPACY = REPO / "build" / "spacy" / "admissions_en"
 JWT_SECRET = "e2e-test-secret-please-change-0123456789"
-
-
-def free_port() -> int:
-    """An unused TCP port on loopback."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_config(diet_epochs: int, ted_epochs: int) -> str:
@@ -109,48 +102,6 @@ def train(root: Path, out_name: str = "admissions") -> Path:
     if not model.exists():
         raise RuntimeError(f"baseline training failed:\n{log.read_text()[-3000:]}")
     return model
-
-
-@dataclass
-class Process:
-    """A started server with its log."""
-
-    name: str
-    popen: subprocess.Popen[bytes]
-    log: Path
-
-    def stop(self) -> None:
-        """Stop its process group."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.popen.pid, signal.SIGTERM)
-        try:
-            self.popen.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.popen.pid, signal.SIGKILL)
-            self.popen.wait(timeout=10)
-
-
-def _start(name: str, args: list[str], env: dict[str, str], log: Path) -> Process:
-    handle = log.open("wb")
-    popen = subprocess.Popen(
-        args, cwd=REPO, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    return Process(name, popen, log)
-
-
-def _wait(proc: Process, url: str, timeout: float, headers: dict[str, str] | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.popen.poll() is not None:
-            raise RuntimeError(f"{proc.name} exited:\n{proc.log.read_text()[-3000:]}")
-        with contextlib.suppress(OSError, urllib.error.URLError):
-            request = urllib.request.Request(url, headers=headers or {})
-            with urllib.request.urlopen(request, timeout=2) as response:
-                if response.status == 200:
-                    return
-        time.sleep(0.5)
-    raise RuntimeError(f"{proc.name} did not start in {timeout}s:\n{proc.log.read_text()[-3000:]}")
 
 
 @dataclass
