@@ -300,6 +300,40 @@ def _load_context() -> _Context:
 # ----------------------------------------------------------------------------- public API
 
 
+@lru_cache(maxsize=1)
+def _safe_contexts() -> tuple[re.Pattern[str] | None, tuple[tuple[str, re.Pattern[str]], ...]]:
+    raw = _read_crisis_file(CRISIS_FILE).get("safe_contexts") or {}
+    if not isinstance(raw, dict) or not isinstance(raw.get("contexts", {}), dict):
+        raise PatternError(f"{CRISIS_FILE.name}: 'safe_contexts:' needs a 'contexts:' mapping")
+    try:
+        now = re.compile(str(raw["now_markers"])) if raw.get("now_markers") else None
+        contexts = tuple(
+            (str(name), re.compile(str(rx))) for name, rx in (raw.get("contexts") or {}).items()
+        )
+    except re.error as exc:
+        raise PatternError(
+            f"{CRISIS_FILE.name} safe_contexts: bad regular expression: {exc}"
+        ) from exc
+    return now, contexts
+
+
+def safe_context(text: str) -> str | None:
+    """The name of the ordinary context the message is in ("activity_injury", ...), or None.
+
+    For messages where the net found no crisis phrase: the guard uses it to overrule a
+    classifier that says `crisis` about "I hurt myself at the gym" (see ``safe_contexts`` in
+    crisis.yml). A message that says something is happening now never has a safe context.
+    """
+    lowered = text.translate(_QUOTES).lower()
+    now, contexts = _safe_contexts()
+    if now is not None and now.search(lowered):
+        return None
+    for name, rx in contexts:
+        if rx.search(lowered):
+            return name
+    return None
+
+
 def screen(text: str, nlp: Language | None = None) -> Screening:
     """Screen one message: crisis signals, dismissed (harmless) phrases and idioms."""
     nlp = nlp or crisis_pipeline()

@@ -11,6 +11,9 @@ any turn, whatever the intent classifier said:
   ``{"name": "crisis", "confidence": 1.0}``, ``crisis`` goes first in ``intent_ranking``
   (the classifier's other guesses stay after it) and the category is written to the parse
   data as ``crisis_kind`` (``suicide``, ``overdose``, ``medical_emergency`` ...).
+* **Safe contexts.** When the net finds no crisis phrase at all but the classifier says
+  ``crisis`` about a message in a clearly ordinary context (``safety.safe_context``: "I hurt
+  myself at the gym", "narcan saved my life"), the prediction is demoted the same way.
 * **Demotion.** When the classifier's top intent is ``crisis`` but the net finds no signal
   and the message *clearly* only uses crisis words negated or as an idiom ("I'm not
   suicidal", "this job is killing me"), the next-ranked intent takes its place (or
@@ -79,6 +82,10 @@ class CrisisGuard(GraphComponent, IntentClassifier):
             # question ("I had seizures last time I quit", "what are the signs of an overdose?");
             # the assessment then warns about withdrawal and routes to medical detox instead
             "demote_set_aside": True,
+            # also demote a crisis prediction on a message the net finds no crisis phrase in
+            # when the message is in a clearly ordinary context ("I hurt myself at the gym",
+            # "I took my meds this morning"; `safe_contexts` in admissions/patterns/crisis.yml)
+            "demote_safe_context": True,
             # below this confidence the intent that replaces a demoted crisis becomes
             # nlu_fallback (match FallbackClassifier's `threshold`)
             "fallback_threshold": 0.3,
@@ -115,6 +122,12 @@ class CrisisGuard(GraphComponent, IntentClassifier):
             elif self.component_config["demote_figurative"] and screening.figurative:
                 self._demote(message)
             elif self.component_config["demote_set_aside"] and screening.set_aside:
+                self._demote(message)
+            elif (
+                self.component_config["demote_safe_context"]
+                and not screening.dismissals
+                and safety.safe_context(text) is not None
+            ):
                 self._demote(message)
             if self.component_config["drop_dismissed_entities"] and screening.dismissals:
                 self._drop_dismissed(message, screening)

@@ -161,3 +161,36 @@ def test_an_unquoted_yaml_no_in_a_pattern_is_rejected(tmp_path: Path) -> None:
     )
     with pytest.raises(nlp_builder.PatternError, match="quote"):
         safety.crisis_patterns(bad)
+
+
+# ---------------------------------------------------------------- warning signs, safe contexts
+
+WARNING_SIGNS = [
+    "i have a noose in my closet",
+    "i just loaded my dad's pistol",
+    "i'm sitting in my garage with the car running and the door shut",
+    "no one would even notice if i was gone",
+    "this is my last message to anyone",
+    "my husband grabbed me by the throat and i'm hiding in the bathroom",
+]
+
+
+@pytest.mark.parametrize("text", WARNING_SIGNS)
+def test_warning_signs_without_kill_words_are_caught(text: str) -> None:
+    assert safety.detect_crisis(text) is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "context"),
+    [
+        ("I sprained my wrist playing soccer", "activity_injury"),
+        ("i take my suboxone every morning", "routine_medication"),
+        ("i'm cutting back to two drinks a night", "cutting_back"),
+        ("i lost my brother to fentanyl", None),  # no "I've": could be news right now
+        ("i've lost two friends to fentanyl", "life_history"),
+        ("I'm at the end of my rope", None),  # hopelessness: left to the classifier
+        ("narcan saved my life but right now i can't breathe", None),  # now wins
+    ],
+)
+def test_safe_contexts(text: str, context: str | None) -> None:
+    assert safety.safe_context(text) == context

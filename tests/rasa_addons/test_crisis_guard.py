@@ -134,7 +134,10 @@ def test_fallback_threshold_follows_the_config(tmp_path: Path) -> None:
 
 def test_a_crisis_prediction_the_rules_do_not_explain_is_kept(guard: CrisisGuard) -> None:
     """The classifier may know phrasings the patterns don't: those are kept."""
-    for text in ("I feel like giving up on everything", "nobody would even notice if i was gone"):
+    for text in (
+        "I feel like giving up on everything",
+        "i'm done with everything, i can't anymore",
+    ):
         message = _message(text, [("crisis", 0.8), ("inform_readiness", 0.2)])
         guard.process([message])
         assert message.get(INTENT) == {"name": "crisis", "confidence": 0.8}, text
@@ -148,6 +151,31 @@ def test_past_history_and_general_questions_are_demoted(guard: CrisisGuard) -> N
         guard.process([message])
         assert message.get(INTENT)["name"] != "crisis", text
         assert message.get("crisis_demoted_from") is not None
+
+
+def test_a_crisis_prediction_in_an_ordinary_context_is_demoted(guard: CrisisGuard) -> None:
+    """No crisis phrase, and the message is plainly about the gym, meds or life history."""
+    for text in (
+        "I hurt myself at the gym so I can't run",
+        "i take my meds every morning like always",
+        "narcan saved my life two years ago",
+        "I get panic attacks",
+    ):
+        message = _message(text, [("crisis", 0.97), ("ready_to_start", 0.02)])
+        guard.process([message])
+        assert message.get(INTENT)["name"] != "crisis", text
+        assert message.get("crisis_demoted_from") == {"name": "crisis", "confidence": 0.97}
+
+
+def test_an_ordinary_context_does_not_overrule_danger_now(guard: CrisisGuard) -> None:
+    """A safe-sounding context never outweighs a crisis phrase or something happening now."""
+    for text in (
+        "i cut back on drinking but right now i'm in danger",
+        "narcan saved my life last year and now i took too many pills again",
+    ):
+        message = _message(text, [("crisis", 0.9), ("ready_to_start", 0.1)])
+        guard.process([message])
+        assert message.get(INTENT)["name"] == "crisis", text
 
 
 def test_demotion_can_be_switched_off(tmp_path: Path) -> None:
