@@ -46,10 +46,8 @@ def test_every_crisis_phrasing_inside_the_form(live: Stack) -> None:
     assert missed == []
 
 
-# The safety issue's target is <= 3 %; the whole pipeline measures 4.0 % (make eval), all of it
-# from the DIET layer, which we keep because it catches crisis phrasings the patterns miss.
-# This bound guards against regressions until the target is met (see README, Design).
-FALSE_ALARM_BOUND = 0.05
+# The safety issue's target: at most 3 % of ordinary messages get the crisis reply.
+FALSE_ALARM_BOUND = 0.03
 
 
 def test_false_alarms_on_ordinary_messages_stay_low(live: Stack) -> None:
