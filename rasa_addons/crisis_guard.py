@@ -126,6 +126,7 @@ class CrisisGuard(GraphComponent, IntentClassifier):
             elif (
                 self.component_config["demote_safe_context"]
                 and not screening.dismissals
+                and self._predicted_crisis(message)
                 and safety.safe_context(text) is not None
             ):
                 self._demote(message)
@@ -152,6 +153,11 @@ class CrisisGuard(GraphComponent, IntentClassifier):
             if screening.signal is not None:
                 return screening
         return safety.screen(text)
+
+    def _predicted_crisis(self, message: Message) -> bool:
+        """The classifier's top intent is the crisis intent (only then is a demotion possible)."""
+        intent = message.get(INTENT) or {}
+        return intent.get(INTENT_NAME_KEY) == self.component_config["crisis_intent"]
 
     def _force_crisis(self, message: Message, signal: safety.CrisisSignal) -> None:
         name = self.component_config["crisis_intent"]

@@ -140,7 +140,12 @@ def check(
                 "intent_f1",
                 not dropped,
                 f"No intent lost more than {points(rules.max_intent_f1_drop)} points of F1"
-                + (f" beyond noise ({len(noise)} moved by a single message)." if noise else ".")
+                + (
+                    f" beyond noise ({len(noise)} dropped with fewer than "
+                    f"{rules.min_intent_error_increase} more messages wrong)."
+                    if noise
+                    else "."
+                )
                 if not dropped
                 else f"{len(dropped)} intent(s) lost more than "
                 f"{points(rules.max_intent_f1_drop)} points of F1.",

@@ -80,7 +80,7 @@ def test_a_drop_from_one_flipped_message_is_noise_not_a_refusal() -> None:
     result = check(with_errors(BASE, ask_cost=2), with_errors(candidate, ask_cost=3), RULES)
     assert names(result)["intent_f1"] is True
     intent_check = next(c for c in result.checks if c.name == "intent_f1")
-    assert "beyond noise" in intent_check.summary
+    assert "beyond noise (1 dropped with fewer than 2 more messages wrong)" in intent_check.summary
     assert any("ask_cost" in d and "within noise" in d for d in intent_check.details)
 
 
