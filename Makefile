@@ -29,7 +29,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(SPACY_DIR)/meta.json
 PIP_QUIET := 2>&1 | { grep -v -e 'is ignored: it is neither' -e '^DEPRECATION' -e 'pip 23.1 will enforce' -e 'legacy .setup.py install' || true; }
 
-.PHONY: help setup run test lint format train eval bench clean admin purge record-fixtures \
+.PHONY: help setup run test lint format train eval eval-seeds bench clean admin purge record-fixtures \
         test-python test-app validate test-stories test-e2e var system-deps test-browser check-advisories test-faults faults retrain test-training bench-retrain
 
 help: ## List the targets
@@ -190,6 +190,9 @@ bench-retrain: $(APP_VENV)/.installed $(RASA_VENV)/.installed var $(MODEL) ## Ti
 # ---------------------------------------------------------------- measure
 eval: var $(MODEL) ## NLU evaluation on the held-out set -> results/eval
 	@$(PY) -m benchmarks.nlu_eval --out $(RESULTS)/eval
+
+eval-seeds: var $(RASA_VENV)/.installed $(SPACY_DIR)/meta.json ## Held-out intent F1 over 4 DIET seeds (~10 min) -> results/eval/seeds.md
+	@$(PY) -m benchmarks.nlu_seeds --seeds $(or $(SEEDS),42,1,2,7) --out $(RESULTS)/eval
 
 bench: setup var $(MODEL) ## Latency benchmarks -> benchmarks/results
 	@$(APP_PY) benchmarks/staff_list.py
