@@ -194,3 +194,16 @@ def test_warning_signs_without_kill_words_are_caught(text: str) -> None:
 )
 def test_safe_contexts(text: str, context: str | None) -> None:
     assert safety.safe_context(text) == context
+
+
+@pytest.mark.parametrize(
+    ("text", "danger"),
+    [
+        ("I take all my meds every morning", False),
+        ("she takes all her pills as prescribed", False),
+        ("i'm going to take all my pills at once", True),
+        ("i want to take all my meds tonight", True),
+    ],
+)
+def test_taking_all_ones_meds_as_a_routine_is_not_an_overdose(text: str, danger: bool) -> None:
+    assert (safety.detect_crisis(text) is not None) is danger
