@@ -78,6 +78,7 @@ _WORK_FREE_BEFORE = {"would", "could", "might", "that", "it", "this", "which", "
 _WORK_SKIP_BEFORE = {"off", "after", "before", "from", "of", "to"}
 _NOT = {"not", "n't", "nt", "never", "no"}
 _NEGATED_CAN = {"ca", "can", "could", "wo", "would"}
+_REFINE_FILLER = {"like", "around", "say", "usually", "ideally", "maybe", "roughly", "about", "-"}
 _DAY_FILLER = {"on", "the", "any", "including", "really", "usually", "also", "just", "in", ","}
 _DAY_NEGATORS = NEGATORS | {"except", "excluding", "besides", "minus", "than", "exept"}
 _ANYTHING = {"anything", "anytime", "any", "day", "everything", "all", "anyday", "whenever"}
@@ -600,12 +601,35 @@ class _Reader:
         hints |= {SHIFT_HINTS[s] for s in shifts if s in SHIFT_HINTS}
         return hints.pop() if len(hints) == 1 else None
 
+    @classmethod
+    def _refines(cls, group: list[_Item], item: _Item, between: list[str], work: bool) -> bool:
+        """A clock time after a comma that narrows the time-of-day word before it.
+
+        "evenings, after 8" is 20:00-22:00 and "mornings, like 9 to 12" 09:00-12:00, not two
+        separate windows. Only across a bare comma (fillers allowed: "like", "around"), only
+        after time-of-day words, and only when the time, read with their am/pm, overlaps
+        them ("evenings, 10 to 2" stays two windows).
+        """
+        if item.label == "time_of_day" or any(t.label != "time_of_day" for t in group):
+            return False
+        if not between or any(w != "," and w not in _REFINE_FILLER for w in between):
+            return False
+        tods = {t.value for t in group}
+        hint = cls._hint(tods, [])
+        span = parse_time_phrase(item.value, hint, work)
+        return span is not None and any(
+            (tod := time_of_day_span(t, work)) is not None and intersect(tod, span) is not None
+            for t in tods
+        )
+
     def _spans(self, seg: _Segment, hint: Hint, work: bool, work_end: int | None) -> list[Span]:
         """Spans of the segment's times; adjacent times narrow each other."""
         groups: list[list[_Item]] = []
         for item in seg.times:
-            if groups and not any(
-                w in SEPARATORS for w in self.words[groups[-1][-1].end : item.start]
+            between = self.words[groups[-1][-1].end : item.start] if groups else []
+            if groups and (
+                not any(w in SEPARATORS for w in between)
+                or self._refines(groups[-1], item, between, work)
             ):
                 groups[-1].append(item)
             else:

@@ -158,6 +158,12 @@ FREE_MESSAGES = [
     ("monday to friday 10 till 2", {"mon-fri": ["10:00-14:00"]}),
     ("anytime after 2pm except weekends", {"mon-fri": ["14:00-22:00"]}),
     ("free tues n thurs after 4:30", {"tue,thu": ["16:30-22:00"]}),
+    # a time after a comma narrows the time of day before it, read with its am/pm
+    ("evenings, after 8", {"mon-sun": ["20:00-22:00"]}),
+    ("weekday evenings, 6 to 9", {"mon-fri": ["18:00-21:00"]}),
+    ("mornings, like 9 to 12", {"mon-sun": ["09:00-12:00"]}),
+    ("mornings, and evenings after 7", {"mon-sun": ["08:00-12:00", "19:00-22:00"]}),
+    ("evenings, 10 to 2 on saturdays", {"sat": ["10:00-14:00", "17:00-22:00"]}),
 ]
 
 
