@@ -78,7 +78,10 @@ _WORK_FREE_BEFORE = {"would", "could", "might", "that", "it", "this", "which", "
 _WORK_SKIP_BEFORE = {"off", "after", "before", "from", "of", "to"}
 _NOT = {"not", "n't", "nt", "never", "no"}
 _NEGATED_CAN = {"ca", "can", "could", "wo", "would"}
-_REFINE_FILLER = {"like", "around", "say", "usually", "ideally", "maybe", "roughly", "about", "-"}
+_REFINE_FILLER = words(
+    "like around say usually ideally maybe roughly about - are is best good better work works "
+    "for me great fine"
+)
 _DAY_FILLER = {"on", "the", "any", "including", "really", "usually", "also", "just", "in", ","}
 _DAY_NEGATORS = NEGATORS | {"except", "excluding", "besides", "minus", "than", "exept"}
 _ANYTHING = {"anything", "anytime", "any", "day", "everything", "all", "anyday", "whenever"}
@@ -606,7 +609,7 @@ class _Reader:
         """A clock time after a comma that narrows the time-of-day word before it.
 
         "evenings, after 8" is 20:00-22:00 and "mornings, like 9 to 12" 09:00-12:00, not two
-        separate windows. Only across a bare comma (fillers allowed: "like", "around"), only
+        separate windows. Only across a comma (fillers allowed: "like", "are best"), only
         after time-of-day words, and only when the time, read with their am/pm, overlaps
         them ("evenings, 10 to 2" stays two windows).
         """

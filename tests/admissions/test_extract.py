@@ -98,6 +98,11 @@ WORK_SCHOOL = [
         "student, Tue, Thu 9:00–12:00; works Sat",
     ),
     ("I'm in school full time and work part time", "full-time student; works part-time"),
+    (
+        "i go to school full time, classes 8-3 every weekday",
+        "full-time student, Mon–Fri 8:00–15:00",
+    ),
+    ("im going to school part time and work weekends", "part-time student; works weekends"),
     ("my kids are in school until 3", None),
     ("my wife works from home", None),
     ("free after 5 on weekdays", None),

@@ -162,6 +162,7 @@ FREE_MESSAGES = [
     ("evenings, after 8", {"mon-sun": ["20:00-22:00"]}),
     ("weekday evenings, 6 to 9", {"mon-fri": ["18:00-21:00"]}),
     ("mornings, like 9 to 12", {"mon-sun": ["09:00-12:00"]}),
+    ("nights are best, after 7", {"mon-sun": ["19:00-22:00"]}),
     ("mornings, and evenings after 7", {"mon-sun": ["08:00-12:00", "19:00-22:00"]}),
     ("evenings, 10 to 2 on saturdays", {"sat": ["10:00-14:00", "17:00-22:00"]}),
 ]
