@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ActionExecutionRejected, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.questions import QUESTIONS, render
-from actions.slots import ASSESSMENT_SLOTS, DIGRESSIONS
+from actions.slots import ASSESSMENT_SLOTS, DIGRESSIONS, QUESTIONS_TO_ANSWER, profile_from_slots
+from admissions.fit import summarize
 from admissions.profile import WeeklyPicture
 
 
@@ -30,7 +31,11 @@ class ValidateAssessmentForm(FormValidationAction):
         extracted = [
             e for e in events if e.get("event") == "slot" and e["name"] != "requested_slot"
         ]
-        if extracted or intent not in DIGRESSIONS:
+        if extracted and intent in QUESTIONS_TO_ANSWER:
+            # The facts stay, but a question must not be swallowed: step aside so the
+            # digression rule answers it, then the form resumes with the next question.
+            events.append(ActionExecutionRejected("assessment_form"))
+        elif extracted or intent not in DIGRESSIONS:
             # A SlotSet keeps Rasa from rejecting the form: unclear answers are re-asked
             # (with an example, then buttons) instead of falling out of the form.
             events.append(SlotSet("assessment_started", True))
@@ -56,6 +61,42 @@ def _filled_something(tracker: Tracker) -> bool:
     return False
 
 
+# Which handoff-summary line shows each answer (admissions.fit.summarize).
+_SUMMARY_LINE = {
+    "readiness": "Readiness:",
+    "payment": "Payment:",
+    "work_school": "Work/school:",
+    "caregiving": "Caregiving:",
+    "availability": "Free time:",
+}
+
+
+def _changed_answers(tracker: Tracker) -> list[str]:
+    """Answers the visitor's last message changed ("actually I work nights"), in summary words."""
+    last_user = max(
+        (i for i, e in enumerate(tracker.events) if e.get("event") == "user"), default=None
+    )
+    if last_user is None:
+        return []
+    before: dict[str, Any] = {}
+    for event in tracker.events[:last_user]:
+        if event.get("event") == "slot" and event.get("name") in _SUMMARY_LINE:
+            before[event["name"]] = event.get("value")
+    changed = {
+        e["name"]
+        for e in tracker.events[last_user:]
+        if e.get("event") == "slot"
+        and e.get("name") in _SUMMARY_LINE
+        and before.get(e["name"]) not in (None, e.get("value"))
+        and e.get("value") is not None
+    }
+    if not changed:
+        return []
+    summary = summarize(profile_from_slots(tracker.slots)).splitlines()
+    prefixes = [_SUMMARY_LINE[name] for name in _SUMMARY_LINE if name in changed]
+    return [line for line in summary if any(line.startswith(p) for p in prefixes)]
+
+
 def _ask_action(slot: str) -> type[Action]:
     """Make the ``action_ask_<slot>`` class that asks, re-asks with an example, then helps."""
 
@@ -79,6 +120,9 @@ def _ask_action(slot: str) -> type[Action]:
                 # Seizures, hallucinations or DTs (now or before): warn before anything else.
                 dispatcher.utter_message(response="utter_withdrawal_warning")
                 events.append(SlotSet("withdrawal_warned", True))
+            updated = _changed_answers(tracker)
+            if updated:
+                dispatcher.utter_message(text="Got it, I've updated that. " + " ".join(updated))
             text, buttons = render(slot, counts[slot], loved_one)
             dispatcher.utter_message(text=text, buttons=buttons)
             return events

@@ -72,6 +72,31 @@ def _facts_events(facts: Facts, tracker: Tracker) -> list[dict[str, Any]]:
     return events
 
 
+BARE_STATUSES = {
+    "works",
+    "works full-time",
+    "works part-time",
+    "student",
+    "full-time student",
+    "part-time student",
+}
+
+
+def _keep_details(events: list[dict[str, Any]], tracker: Tracker) -> list[dict[str, Any]]:
+    """Drop a bare "works"/"student" (and its empty busy hours) when a fuller answer is on file.
+
+    "I don't want my job finding out" mentions a job; it must not erase "works Thu–Sat
+    19:00–7:00". A correction ("actually I work nights") still replaces the old answer.
+    """
+    new = next((e for e in events if e["name"] == "work_school"), None)
+    old = tracker.get_slot("work_school")
+    if new is None or new["value"] not in BARE_STATUSES or old in (None, "", NONE_VALUE):
+        return events
+    if str(old) == new["value"] or not str(old).startswith(new["value"].split()[0]):
+        return events  # same answer, or a different kind (a student who now says "I work")
+    return [e for e in events if e["name"] not in ("work_school", "busy_schedule")]
+
+
 def _readiness(intent: str | None, answer: bool | None, text: str) -> str | None:
     """Any answer to "how ready do you feel?" says something: ready, or not sure yet."""
     if intent in DIGRESSIONS:
@@ -140,6 +165,12 @@ class ActionExtractFacts(Action):
                 to_first_person(text), runtime.nlp(), asked_about=ASKED_ABOUT.get(str(requested))
             )
         events = _facts_events(facts, tracker)
+        if intent in DIGRESSIONS and intent != "nlu_fallback" and not facts.correction:
+            # A question is not a correction: "is this confidential? my job can't find out"
+            # must not replace the work hours given earlier with a bare "works".
+            events = [e for e in events if tracker.get_slot(e["name"]) in (None, "", {}, [])]
+        if not facts.correction:
+            events = _keep_details(events, tracker)
         filled = {e["name"] for e in events}
         events += [
             e for e in _answer_events(requested, intent, facts, text) if e["name"] not in filled

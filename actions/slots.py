@@ -39,6 +39,19 @@ DIGRESSIONS = {
     "nlu_fallback",
     "im_safe",
 }
+# Digressions that a rule answers. When such a message also carries a fact ("i have aetna,
+# will it cover iop?", "is this confidential? my job can't find out"), the fact is kept but
+# the form still steps aside so the question is answered before the next one is asked.
+QUESTIONS_TO_ANSWER = {
+    "ask_program_info",
+    "ask_cost",
+    "ask_confidentiality",
+    "bot_challenge",
+    "request_human",
+    "request_callback",
+    "forget_me",
+    "goodbye",
+}
 READY_WORDS = (
     "ready",
     "want",

@@ -110,6 +110,72 @@ async def test_digression_is_not_swallowed_by_the_form(make_tracker, dispatcher,
     assert not [e for e in events if e.get("event") == "slot" and e["name"] != "requested_slot"]
 
 
+NIGHT_SHIFTS = {
+    "work_school": "works Thu–Sat 19:00–7:00",
+    "busy_schedule": {"thu": [["19:00", "24:00"]], "fri": [["00:00", "07:00"], ["19:00", "24:00"]]},
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("is this confidential? i don't want my job finding out", "ask_confidentiality"),
+        ("my job is so stressful honestly", "inform_work_school"),
+    ],
+)
+async def test_a_passing_mention_of_work_keeps_the_hours_given(
+    make_tracker, dispatcher, domain, text: str, intent: str
+) -> None:
+    """A question or a bare "my job" is not a new answer: the night shifts stay on file."""
+    slots = {**NIGHT_SHIFTS, "requested_slot": "availability"}
+    tracker = make_tracker(text, intent, slots, "assessment_form")
+    filled = _slots(await ActionExtractFacts().run(dispatcher, tracker, domain))
+    assert "work_school" not in filled and "busy_schedule" not in filled
+
+
+async def test_a_question_that_carries_a_fact_is_answered_and_the_fact_kept(
+    make_tracker, dispatcher, domain
+) -> None:
+    """ "i have aetna, will it cover iop?" keeps Aetna, and the form steps aside for the answer."""
+    text = "i have aetna, will it cover iop?"
+    tracker = make_tracker(text, "ask_cost", {"requested_slot": "payment"}, "assessment_form")
+    extracted = await ActionExtractFacts().run(dispatcher, tracker, domain)
+    assert _slots(extracted) == {"payment": "insurance", "payer": "Aetna"}
+    tracker.events.extend(extracted)
+    tracker.slots.update(_slots(extracted))
+    events = await ValidateAssessmentForm().run(dispatcher, tracker, domain)
+    assert _slots(events)["payment"] == "insurance"
+    assert any(e.get("event") == "action_execution_rejected" for e in events)
+
+
+async def test_a_correction_is_confirmed_before_the_next_question(
+    make_tracker, dispatcher, domain
+) -> None:
+    """ "actually I work Thu–Sat, not Wed" gets "I've updated that" with the new hours."""
+    text = "actually wait, i work 7pm to 7am thursday friday saturday, not wednesday"
+    slots = {"work_school": "works 12-hour night shifts Wed–Fri 19:00–7:00"}
+    tracker = make_tracker(text, "inform_work_school", slots, "assessment_form")
+    tracker.events.insert(
+        0, {"event": "slot", "name": "work_school", "value": slots["work_school"]}
+    )
+    extracted = await ActionExtractFacts().run(dispatcher, tracker, domain)
+    tracker.events.extend(extracted)
+    tracker.slots.update(_slots(extracted))
+    ask = next(a for a in ASK_ACTIONS if a().name() == "action_ask_screen_withdrawal")
+    await ask().run(dispatcher, tracker, domain)
+    said = _said(dispatcher)
+    assert "I've updated that. Work/school: works Thu–Sat 19:00–7:00" in said
+    assert said.index("updated") < said.index("withdrawal")
+
+
+async def test_a_first_answer_is_not_called_an_update(make_tracker, dispatcher, domain) -> None:
+    tracker = make_tracker("i work 9 to 5", "inform_work_school", None, "assessment_form")
+    tracker.events.extend(await ActionExtractFacts().run(dispatcher, tracker, domain))
+    ask = next(a for a in ASK_ACTIONS if a().name() == "action_ask_caregiving")
+    await ask().run(dispatcher, tracker, domain)
+    assert "updated" not in _said(dispatcher)
+
+
 ANSWERS = {
     "readiness": "ready",
     "payment": "insurance",

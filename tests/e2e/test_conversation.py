@@ -69,3 +69,23 @@ def test_crisis_mid_assessment_interrupts_then_resumes(live: Stack) -> None:
     resumed = _texts(live.say(sender, "I'm safe now, I promise"))
     assert "glad" in resumed.lower()
     assert live.tracker(sender)["active_loop"].get("name") == "assessment_form"
+
+
+def test_questions_mid_form_are_answered_and_keep_what_was_said(live: Stack) -> None:
+    """A question carrying a fact is answered, the fact kept; a question never erases an answer."""
+    sender = f"t-{uuid.uuid4().hex}"
+    live.say(sender, "I want help to stop drinking, as soon as possible")
+    cost = _texts(live.say(sender, "i have aetna, will it cover iop?"))
+    assert "verify your benefits" in cost  # the cost question is answered...
+    assert "how would you pay" not in cost.lower()  # ...Aetna is kept, not asked again
+    assert "work or go to school" in cost.lower()  # and the form goes on
+    live.say(sender, "i work 7pm to 7am thursday friday saturday")
+    private = _texts(live.say(sender, "is this confidential? i don't want my job finding out"))
+    assert "42 CFR Part 2" in private
+    slots = live.tracker(sender)["slots"]
+    assert slots["payer"] == "Aetna"
+    assert slots["work_school"].startswith("works Thu–Sat")
+    assert slots["busy_schedule"]["fri"] == [["00:00", "07:00"], ["19:00", "24:00"]]
+    fixed = _texts(live.say(sender, "actually i work fri sat sun nights, 7pm to 7am"))
+    assert "I've updated that. Work/school: works Fri–Sun" in fixed
+    assert live.tracker(sender)["slots"]["busy_schedule"].get("thu") is None
