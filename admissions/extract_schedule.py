@@ -453,8 +453,19 @@ class _Reader:
             after_other = (item.kind == "days" and seg.last == "time") or (
                 item.kind == "time" and seg.last == "days" and seg.positive_days()
             )
+            grouped = (
+                self._last_day_group(seg)
+                if item.kind == "time" and seg.last == "days" and not seg.times
+                else []
+            )
             if item.kind == "days" and item.excluded:
                 pass
+            elif grouped:
+                # "monday and tuesday, and saturday mornings": mornings are Saturday's only
+                seg.days = [d for d in seg.days if d not in grouped]
+                result.append(seg)
+                seg = _Segment(sentence, polarity=seg.polarity, evidence=set(seg.evidence))
+                seg.days = grouped
             elif after_other and (complete or joined):
                 moved = self._trailing_days(seg) if item.kind == "time" else []
                 result.append(seg)
@@ -494,6 +505,23 @@ class _Reader:
             return seg
         result.append(seg)
         return _Segment(seg.sentence, polarity=cue.value, evidence=evidence)
+
+    def _last_day_group(self, seg: _Segment) -> list[_Item]:
+        """The days after ", and" when the days before it were already joined by "and".
+
+        "monday and tuesday, and saturday mornings" -> [saturday]: the time that follows is
+        only the last group's. An Oxford-comma list ("monday, tuesday, and wednesday
+        evenings") has no inner "and" before the comma, so the time is all three days'.
+        """
+        days = [d for d in seg.days if not d.excluded]
+        for j in range(len(days) - 1, 0, -1):
+            between = self.words[days[j - 1].end : days[j].start]
+            if "," in between and any(w in _CONJUNCTIONS for w in between):
+                before = self.words[days[0].end : days[j - 1].start]
+                if any(w in _CONJUNCTIONS for w in before):
+                    return [d for d in seg.days if d.start >= days[j].start]
+                return []
+        return []
 
     def _trailing_days(self, seg: _Segment) -> list[_Item]:
         """Days after a break that belong to the next times: "..., and Monday after 4"."""

@@ -163,6 +163,12 @@ FREE_MESSAGES = [
     ("weekday evenings, 6 to 9", {"mon-fri": ["18:00-21:00"]}),
     ("mornings, like 9 to 12", {"mon-sun": ["09:00-12:00"]}),
     ("nights are best, after 7", {"mon-sun": ["19:00-22:00"]}),
+    # ", and" after days already joined by "and" starts a group the time belongs to alone
+    (
+        "i'm free monday and tuesday, and saturday mornings",
+        {"mon,tue": ["08:00-22:00"], "sat": ["08:00-12:00"]},
+    ),
+    ("monday, tuesday, and wednesday evenings", {"mon-wed": ["17:00-22:00"]}),
     ("mornings, and evenings after 7", {"mon-sun": ["08:00-12:00", "19:00-22:00"]}),
     ("evenings, 10 to 2 on saturdays", {"sat": ["10:00-14:00", "17:00-22:00"]}),
 ]
