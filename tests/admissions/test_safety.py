@@ -207,3 +207,22 @@ def test_safe_contexts(text: str, context: str | None) -> None:
 )
 def test_taking_all_ones_meds_as_a_routine_is_not_an_overdose(text: str, danger: bool) -> None:
     assert (safety.detect_crisis(text) is not None) is danger
+
+
+@pytest.mark.parametrize(
+    ("text", "danger"),
+    [
+        ("i have all my pills counted out on the counter", True),
+        ("tonight is my last night alive", True),
+        ("she locked herself in the bathroom with a knife", True),
+        ("i've said my goodbyes to my kids", True),
+        ("it all ends tonight", True),
+        ("my last night in detox was really hard", False),
+        ("tonight is the last night i drink, tomorrow i call you", False),
+        ("this is my last night of using", False),
+        ("i counted my drinks and it was 12", False),
+        ("my brother locked himself out of the house again", False),
+    ],
+)
+def test_means_gathered_and_finality_with_a_time_are_caught(text: str, danger: bool) -> None:
+    assert (safety.detect_crisis(text) is not None) is danger
