@@ -226,3 +226,18 @@ def test_taking_all_ones_meds_as_a_routine_is_not_an_overdose(text: str, danger:
 )
 def test_means_gathered_and_finality_with_a_time_are_caught(text: str, danger: bool) -> None:
     assert (safety.detect_crisis(text) is not None) is danger
+
+
+@pytest.mark.parametrize(
+    ("text", "danger"),
+    [
+        ("he gets really shaky and once had a seizure when he stopped", False),
+        ("she had the dts when she quit last time", False),
+        ("will he have a seizure if he stops drinking", False),
+        ("he had a seizure when he stopped and he's having one now", True),
+        ("my dad is having a seizure right now, he quit drinking two days ago", True),
+    ],
+)
+def test_a_loved_ones_withdrawal_history_is_history_too(text: str, danger: bool) -> None:
+    """In loved-one mode the history is told in the third person; "now" still wins."""
+    assert (safety.detect_crisis(text) is not None) is danger

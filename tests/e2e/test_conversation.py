@@ -89,3 +89,19 @@ def test_questions_mid_form_are_answered_and_keep_what_was_said(live: Stack) -> 
     fixed = _texts(live.say(sender, "actually i work fri sat sun nights, 7pm to 7am"))
     assert "I've updated that. Work/school: works Fri–Sun" in fixed
     assert live.tracker(sender)["slots"]["busy_schedule"].get("thu") is None
+
+
+def test_a_loved_ones_seizure_history_gets_the_withdrawal_warning_not_the_crisis_reply(
+    live: Stack,
+) -> None:
+    """ "he once had a seizure when he stopped" is history: warn about detox, keep assessing."""
+    sender = f"t-{uuid.uuid4().hex}"
+    live.say(sender, "i'm asking for my husband, he says he wants to stop drinking")
+    replies = _texts(
+        live.say(sender, "he gets really shaky and once had a seizure when he stopped")
+    )
+    assert "don't stop alone without medical help" in replies
+    assert "Are you safe right now?" not in replies
+    slots = live.tracker(sender)["slots"]
+    assert slots["severe_withdrawal"] is True and slots["crisis_detected"] is False
+    assert live.tracker(sender)["active_loop"].get("name") == "assessment_form"
