@@ -79,9 +79,14 @@ def _changed_answers(tracker: Tracker) -> list[str]:
     if last_user is None:
         return []
     before: dict[str, Any] = {}
+    started = False  # before the first question, a changed answer is not worth announcing
     for event in tracker.events[:last_user]:
         if event.get("event") == "slot" and event.get("name") in _SUMMARY_LINE:
             before[event["name"]] = event.get("value")
+        elif event.get("event") == "slot" and event.get("name") == "assessment_started":
+            started = bool(event.get("value"))
+    if not started:
+        return []
     changed = {
         e["name"]
         for e in tracker.events[last_user:]

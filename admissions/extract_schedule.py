@@ -135,6 +135,7 @@ _TOD_NAMES = {
     "daytime": "days",
     "lunch": "lunchtimes",
     "all_day": "all day",
+    "anytime": "flexible hours",
     "after_work": "after work",
 }
 _SHIFT_NAMES = {

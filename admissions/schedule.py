@@ -228,6 +228,8 @@ def time_of_day_span(name: str, work: bool = False) -> Span | None:
     """The span for a time-of-day id (``morning``, ``evening``, ``night``, ``all_day``...)."""
     if name == "night" and work:
         return NIGHT_WORK
+    if name == "anytime":
+        return None if work else TIME_OF_DAY["all_day"]  # "I work whenever": flexible
     return TIME_OF_DAY.get(name)
 
 

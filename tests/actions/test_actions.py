@@ -155,9 +155,10 @@ async def test_a_correction_is_confirmed_before_the_next_question(
     text = "actually wait, i work 7pm to 7am thursday friday saturday, not wednesday"
     slots = {"work_school": "works 12-hour night shifts Wed–Fri 19:00–7:00"}
     tracker = make_tracker(text, "inform_work_school", slots, "assessment_form")
-    tracker.events.insert(
-        0, {"event": "slot", "name": "work_school", "value": slots["work_school"]}
-    )
+    tracker.events[:0] = [
+        {"event": "slot", "name": "work_school", "value": slots["work_school"]},
+        {"event": "slot", "name": "assessment_started", "value": True},
+    ]
     extracted = await ActionExtractFacts().run(dispatcher, tracker, domain)
     tracker.events.extend(extracted)
     tracker.slots.update(_slots(extracted))
@@ -166,6 +167,18 @@ async def test_a_correction_is_confirmed_before_the_next_question(
     said = _said(dispatcher)
     assert "I've updated that. Work/school: works Thu–Sat 19:00–7:00" in said
     assert said.index("updated") < said.index("withdrawal")
+
+
+async def test_an_answer_given_before_the_first_question_is_not_called_an_update(
+    make_tracker, dispatcher, domain
+) -> None:
+    """ "how much is it without insurance?" then "money is tight" as the form starts: no notice."""
+    tracker = make_tracker("i dont have insurance and money is tight", "inform_cost")
+    tracker.events[:0] = [{"event": "slot", "name": "payment", "value": "no_insurance"}]
+    tracker.events.extend(await ActionExtractFacts().run(dispatcher, tracker, domain))
+    ask = next(a for a in ASK_ACTIONS if a().name() == "action_ask_work_school")
+    await ask().run(dispatcher, tracker, domain)
+    assert "updated" not in _said(dispatcher)
 
 
 async def test_a_first_answer_is_not_called_an_update(make_tracker, dispatcher, domain) -> None:

@@ -230,3 +230,12 @@ def test_a_pipeline_can_be_passed_in() -> None:
 
     facts = extract_facts("weekends only", build())
     assert facts.free is not None and set(facts.free.windows) == {"sat", "sun"}
+
+
+def test_working_whenever_is_flexible_not_busy_all_day() -> None:
+    """A gig worker's "whenever" must not block every program; "free anytime" still means all day."""
+    gig = extract_facts("i work doordash whenever, mostly lunch", asked_about="work")
+    assert gig.work_school == "works flexible hours and lunchtimes"
+    assert gig.busy is not None and gig.busy.windows.get("mon") == [(720, 780)]
+    free = extract_facts("anytime really", asked_about="free")
+    assert free.free is not None and free.free.windows.get("sat") == [(480, 1320)]

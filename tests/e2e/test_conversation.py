@@ -105,3 +105,14 @@ def test_a_loved_ones_seizure_history_gets_the_withdrawal_warning_not_the_crisis
     slots = live.tracker(sender)["slots"]
     assert slots["severe_withdrawal"] is True and slots["crisis_detected"] is False
     assert live.tracker(sender)["active_loop"].get("name") == "assessment_form"
+
+
+def test_mentioning_someone_else_mid_assessment_does_not_switch_to_loved_one_mode(
+    live: Stack,
+) -> None:
+    """ "my husband drinks every night too" mid-form is about home, not a request for him."""
+    sender = f"t-{uuid.uuid4().hex}"
+    live.say(sender, "I want help to stop drinking, as soon as possible")
+    reply = _texts(live.say(sender, "my husband drinks every night too"))
+    assert live.tracker(sender)["slots"]["visitor_role"] != "loved_one"
+    assert "they" not in reply.lower().split()
