@@ -196,48 +196,33 @@ def test_safe_contexts(text: str, context: str | None) -> None:
     assert safety.safe_context(text) == context
 
 
-@pytest.mark.parametrize(
-    ("text", "danger"),
-    [
-        ("I take all my meds every morning", False),
-        ("she takes all her pills as prescribed", False),
-        ("i'm going to take all my pills at once", True),
-        ("i want to take all my meds tonight", True),
-    ],
-)
-def test_taking_all_ones_meds_as_a_routine_is_not_an_overdose(text: str, danger: bool) -> None:
-    assert (safety.detect_crisis(text) is not None) is danger
+# Danger now, or a look-alike, by the rule that decides it.
+DANGER_OR_NOT = [
+    # taking all one's meds as a routine is adherence; "at once"/"tonight" is not
+    ("I take all my meds every morning", False),
+    ("she takes all her pills as prescribed", False),
+    ("i'm going to take all my pills at once", True),
+    ("i want to take all my meds tonight", True),
+    # means gathered in one place, finality with a time, shut in with a weapon
+    ("i have all my pills counted out on the counter", True),
+    ("tonight is my last night alive", True),
+    ("she locked herself in the bathroom with a knife", True),
+    ("i've said my goodbyes to my kids", True),
+    ("it all ends tonight", True),
+    ("my last night in detox was really hard", False),
+    ("tonight is the last night i drink, tomorrow i call you", False),
+    ("this is my last night of using", False),
+    ("i counted my drinks and it was 12", False),
+    ("my brother locked himself out of the house again", False),
+    # a loved one's withdrawal history, told in the third person, is history; "now" wins
+    ("he gets really shaky and once had a seizure when he stopped", False),
+    ("she had the dts when she quit last time", False),
+    ("will he have a seizure if he stops drinking", False),
+    ("he had a seizure when he stopped and he's having one now", True),
+    ("my dad is having a seizure right now, he quit drinking two days ago", True),
+]
 
 
-@pytest.mark.parametrize(
-    ("text", "danger"),
-    [
-        ("i have all my pills counted out on the counter", True),
-        ("tonight is my last night alive", True),
-        ("she locked herself in the bathroom with a knife", True),
-        ("i've said my goodbyes to my kids", True),
-        ("it all ends tonight", True),
-        ("my last night in detox was really hard", False),
-        ("tonight is the last night i drink, tomorrow i call you", False),
-        ("this is my last night of using", False),
-        ("i counted my drinks and it was 12", False),
-        ("my brother locked himself out of the house again", False),
-    ],
-)
-def test_means_gathered_and_finality_with_a_time_are_caught(text: str, danger: bool) -> None:
-    assert (safety.detect_crisis(text) is not None) is danger
-
-
-@pytest.mark.parametrize(
-    ("text", "danger"),
-    [
-        ("he gets really shaky and once had a seizure when he stopped", False),
-        ("she had the dts when she quit last time", False),
-        ("will he have a seizure if he stops drinking", False),
-        ("he had a seizure when he stopped and he's having one now", True),
-        ("my dad is having a seizure right now, he quit drinking two days ago", True),
-    ],
-)
-def test_a_loved_ones_withdrawal_history_is_history_too(text: str, danger: bool) -> None:
-    """In loved-one mode the history is told in the third person; "now" still wins."""
+@pytest.mark.parametrize(("text", "danger"), DANGER_OR_NOT, ids=[t for t, _ in DANGER_OR_NOT])
+def test_danger_now_versus_look_alikes(text: str, danger: bool) -> None:
     assert (safety.detect_crisis(text) is not None) is danger
