@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import runtime
 from actions.slots import DIGRESSIONS, NONE_VALUE, READY_WORDS, SCREENING_SLOTS
 from admissions.extract import Facts, extract_facts, to_first_person
+from admissions.extract_schedule import BARE_WORK_DESCRIPTIONS
 from admissions.profile import WEEKDAYS, WeeklyPicture, merge_windows
 
 logger = logging.getLogger(__name__)
@@ -72,16 +73,6 @@ def _facts_events(facts: Facts, tracker: Tracker) -> list[dict[str, Any]]:
     return events
 
 
-BARE_STATUSES = {
-    "works",
-    "works full-time",
-    "works part-time",
-    "student",
-    "full-time student",
-    "part-time student",
-}
-
-
 def _keep_details(events: list[dict[str, Any]], tracker: Tracker) -> list[dict[str, Any]]:
     """Drop a bare "works"/"student" (and its empty busy hours) when a fuller answer is on file.
 
@@ -90,7 +81,7 @@ def _keep_details(events: list[dict[str, Any]], tracker: Tracker) -> list[dict[s
     """
     new = next((e for e in events if e["name"] == "work_school"), None)
     old = tracker.get_slot("work_school")
-    if new is None or new["value"] not in BARE_STATUSES or old in (None, "", NONE_VALUE):
+    if new is None or new["value"] not in BARE_WORK_DESCRIPTIONS or old in (None, "", NONE_VALUE):
         return events
     if str(old) == new["value"] or not str(old).startswith(new["value"].split()[0]):
         return events  # same answer, or a different kind (a student who now says "I work")

@@ -126,6 +126,9 @@ _STATUS_NAMES = {
     "part_time_student": "part-time student",
     "student": "student",
 }
+_JOB_HEADS = {"works": "works", "full_time": "works full-time", "part_time": "works part-time"}
+# What `_describe_work` writes when the message names a status but no days or hours.
+BARE_WORK_DESCRIPTIONS = frozenset({*_JOB_HEADS.values(), *_STATUS_NAMES.values()})
 _TOD_NAMES = {
     "morning": "mornings",
     "afternoon": "afternoons",
@@ -725,11 +728,11 @@ def _describe_work(
     if student:
         parts.append(", ".join([student, *_details(study)]))
     if has_job:
-        head = "works"
+        head = _JOB_HEADS["works"]
         if "full_time" in job_status:
-            head = "works full-time"
+            head = _JOB_HEADS["full_time"]
         elif "part_time" in job_status:
-            head = "works part-time"
+            head = _JOB_HEADS["part_time"]
         hours = max((b.caps.get("hours_per_day", 0.0) for b in jobs), default=0.0)
         shift_text = ""
         if shifts or hours:

@@ -171,10 +171,10 @@ class CrisisGuard(GraphComponent, IntentClassifier):
         logger.info("crisis guard: crisis intent set (kind=%s)", signal.kind)
 
     def _demote(self, message: Message) -> None:
+        if not self._predicted_crisis(message):
+            return
         name = self.component_config["crisis_intent"]
         intent = message.get(INTENT) or {}
-        if intent.get(INTENT_NAME_KEY) != name:
-            return
         ranking = [
             r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != name
         ]
