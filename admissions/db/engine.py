@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+logger = logging.getLogger(__name__)
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
 _SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
@@ -61,7 +66,35 @@ def create_sync_engine(url: str, *, foreign_keys: bool = True) -> sa.Engine:
 
 
 def ensure_sqlite_dir(url: str) -> None:
-    """Create the folder of a SQLite file (e.g. ``var/``) so a first start just works."""
+    """Make a SQLite file private before first use: its folder (e.g. ``var/``) made 0700 when
+    created, the file created 0600 (SQLite gives its journals the same mode), and an existing
+    file readable by others tightened to 0600 with a warning: transcripts are health records."""
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    path = Path(str(parsed.database))
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+    except FileExistsError:
+        pass
+    for candidate in (path, *(path.with_name(path.name + s) for s in _SQLITE_SIDE_FILES)):
+        _tighten(candidate)
+
+
+PRIVATE_FILE_MODE = 0o600
+_SQLITE_SIDE_FILES = ("-journal", "-wal", "-shm")
+
+
+def _tighten(path: Path) -> None:
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return
+    if mode & 0o077:
+        logger.warning("%s was readable by other users (mode %o): now 0600", path, mode)
+        try:
+            path.chmod(PRIVATE_FILE_MODE)
+        except PermissionError:
+            logger.error("could not make %s private: fix its mode by hand", path)

@@ -105,6 +105,27 @@ async def live(conn: AsyncConnection) -> LiveModel | None:
     return LiveModel(row.id, row.sha256, row.file, row.at) if row else None
 
 
+async def prune_files(
+    conn: AsyncConnection, *, older_than: datetime, trained_since: datetime | None = None
+) -> list[str]:
+    """Delete the files of models that are not live and were made before ``older_than`` (their
+    data may hold expired conversations) or since ``trained_since`` (they may hold a forgotten
+    visitor's sentence); their rows stay as history. Returns the file names deleted."""
+    current = await live(conn)
+    condition = MODELS.c.created_at < older_than
+    if trained_since is not None:
+        condition = sa.or_(condition, MODELS.c.created_at >= trained_since)
+    rows = await conn.execute(sa.select(MODELS.c.id, MODELS.c.file).where(condition))
+    deleted = []
+    for row in rows:
+        path = Path(row.file)
+        if (current is not None and row.id == current.id) or not path.is_file():
+            continue
+        path.unlink()
+        deleted.append(path.name)
+    return deleted
+
+
 async def get_model(conn: AsyncConnection, model_id: int) -> sa.Row[Any] | None:
     """One model row."""
     return (await conn.execute(sa.select(MODELS).where(MODELS.c.id == model_id))).first()

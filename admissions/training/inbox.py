@@ -170,6 +170,16 @@ async def candidates(
     return out
 
 
+def is_candidate(item: InboxItem, threshold: float, flagged: Iterable[int]) -> bool:
+    """Whether this message belongs in the inbox: it fell back, scored low or was flagged."""
+    return (
+        item.intent == FALLBACK
+        or item.confidence is None
+        or item.confidence < threshold
+        or item.event_id in set(flagged)
+    )
+
+
 def deduplicate(items: Iterable[InboxItem]) -> list[InboxItem]:
     """One item per normalised text: the newest occurrence, counting the others."""
     by_text: dict[str, InboxItem] = {}
@@ -295,3 +305,33 @@ async def recent_decisions(app: AsyncConnection, limit: int = 20) -> list[Any]:
     t = NLU_DECISIONS
     rows = await app.execute(sa.select(t).order_by(t.c.id.desc()).limit(limit))
     return list(rows)
+
+
+@dataclass(frozen=True)
+class WrittenExample:
+    """An example a trainer accepted from a visitor's message into the training data."""
+
+    intent: str
+    example: str
+    decided_at: datetime
+
+
+async def forget_conversation(app: AsyncConnection, conversation_id: str) -> list[WrittenExample]:
+    """Delete the flags and decisions that came from one conversation (forget-me, retention).
+
+    Returns the examples those decisions wrote into ``data/nlu`` for the caller to remove
+    there too (an example that was already in the data before is not returned).
+    """
+    d = NLU_DECISIONS
+    rows = await app.execute(
+        sa.select(d.c.intent, d.c.example, d.c.decided_at).where(
+            d.c.conversation_id == conversation_id,
+            d.c.data_file.is_not(None),
+            d.c.example.is_not(None),
+            d.c.intent.is_not(None),
+        )
+    )
+    written = [WrittenExample(str(r.intent), str(r.example), r.decided_at) for r in rows]
+    await app.execute(sa.delete(d).where(d.c.conversation_id == conversation_id))
+    await app.execute(sa.delete(NLU_FLAGS).where(NLU_FLAGS.c.conversation_id == conversation_id))
+    return written

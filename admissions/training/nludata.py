@@ -1,5 +1,6 @@
 """Rasa NLU training data as staff see it (intents, example counts) and the round-trip-safe
-writer that appends accepted examples to ``data/nlu/*.yml``.
+writer that appends accepted examples to ``data/nlu/*.yml`` (and removes them again when the
+visitor they came from is forgotten).
 
 The writer edits text, not a re-dumped YAML tree: it finds the intent's ``examples: |`` block
 and inserts ``- text`` lines after the block's last line, so comments, quoting, blank lines,
@@ -232,6 +233,16 @@ class DataWriter:
                 _append_to_block(path, intent, new)
             return AppendResult(path, tuple(new), present)
 
+    def remove(self, intent: str, texts: Sequence[str]) -> int:
+        """Take ``texts`` out of ``intent``'s examples (forget-me, retention); how many went."""
+        wanted = {normalise(t) for t in texts}
+        removed = 0
+        with locks.hold(self.lock_file, wait=True):
+            for block in load_blocks(self.nlu_dir):
+                if block.intent == intent and wanted & {normalise(e) for e in block.examples}:
+                    removed += _remove_from_block(block.file, intent, wanted)
+        return removed
+
 
 _EXAMPLES_LINE = re.compile(r"^(\s*)examples:\s*\|[1-9]?[+-]?[1-9]?\s*(#.*)?$")
 
@@ -291,6 +302,56 @@ def _append_to_block(path: Path, intent: str, texts: Sequence[str]) -> None:
     new_content = "".join(lines[: last + 1] + insert + lines[last + 1 :])
     _verify(original, new_content, intent, texts, path)
     _replace(path, new_content)
+
+
+def _remove_from_block(path: Path, intent: str, wanted: set[str]) -> int:
+    """Drop the ``- text`` lines of ``intent``'s examples whose normalised text is wanted."""
+    original = _read_exact(path)
+    lines = original.splitlines(keepends=True)
+    bare = [line.rstrip("\r\n") for line in lines]
+    start = next((i for i, line in enumerate(bare) if _intent_line(intent).match(line)), None)
+    if start is None:
+        return 0
+    item_indent = _indent(bare[start])
+    drop: set[int] = set()
+    in_examples = False
+    key_indent = 0
+    for i in range(start + 1, len(bare)):
+        line = bare[i]
+        if line.strip() and _indent(line) <= item_indent:
+            break  # the next list item
+        if _EXAMPLES_LINE.match(line):
+            in_examples, key_indent = True, _indent(line)
+            continue
+        if in_examples and line.strip() and _indent(line) <= key_indent:
+            in_examples = False  # another key of the same item
+        stripped = line.strip()
+        if in_examples and stripped.startswith("- ") and normalise(stripped[2:]) in wanted:
+            drop.add(i)
+    if not drop:
+        return 0
+    new_content = "".join(line for i, line in enumerate(lines) if i not in drop)
+    before = yaml.safe_load(original) or {}
+    after = yaml.safe_load(new_content) or {}
+    expected = [dict(i) if isinstance(i, dict) else i for i in before.get("nlu") or []]
+    for item in expected:
+        if isinstance(item, dict) and item.get("intent") == intent:
+            kept = [e for e in _examples(item.get("examples")) if normalise(e) not in wanted]
+            item["examples"] = kept
+    got = [dict(i) if isinstance(i, dict) else i for i in after.get("nlu") or []]
+    for item in got:
+        if isinstance(item, dict) and item.get("intent") == intent:
+            item["examples"] = _examples(item.get("examples"))
+    others_same = {k: v for k, v in before.items() if k != "nlu"} == {
+        k: v for k, v in after.items() if k != "nlu"
+    }
+    if not others_same or got != expected:
+        raise ExampleProblem(
+            f"Removing examples from {path.name} would change more than intended; "
+            "nothing was written."
+        )
+    _replace(path, new_content)
+    return len(drop)
 
 
 def _append_new_intent(path: Path, intent: str, texts: Sequence[str]) -> None:

@@ -1,5 +1,6 @@
 """A small, explainable detector of personal details in visitor messages: phone numbers, email
-addresses and people's names. Nothing that it finds may enter the training data.
+addresses, ID numbers, dates of birth, street addresses and people's names. Nothing that it
+finds may enter the training data.
 
 What it finds
 * **Phone numbers**: 7 to 15 digits written as one number, optionally split by spaces, dots,
@@ -8,21 +9,37 @@ What it finds
   555-0100 to 555-0199 (reserved for examples) are not personal.
 * **Email addresses**: ``name@domain.tld`` and the spelled-out "name at gmail dot com".
   Addresses at example.com / .org / .net (reserved for examples) are not personal.
+* **ID numbers**: insurance member / policy / Medicaid / Medicare ids and the like: a word of
+  letters and at least 5 digits ("W123456789", "1EG4-TE5-MK73"), a few letters then grouped
+  digits ("ZGP 8849 2201"), social security numbers ("123-45-6789"), and any number of 4 or
+  more digits after "member id", "policy number", "ssn"...
+* **Dates**: a full date ("03/14/1987", "3-14-87", "March 14, 1987", "14th of March 1987",
+  "1987-03-14"), and after "born", "birthday", "DOB" or "date of birth" also a day and month
+  or a bare year ("born on 3/14", "dob march 14th", "born in 1987").
+* **Street addresses**: a house number, up to three name words and a street type ("123 main
+  st", "4500 N. Elm Street Apt 4B"; "way", "drive", "court", "place" and the like only with a
+  capitalised name, so "1 more way" stays ordinary), a capitalised name with a street type
+  ("on Elm Street"), PO boxes, and ZIP codes after a state or "zip".
 * **Names**:
   - after a phrase that introduces a name: "my name is X", "my name's X", "I'm called X",
     "call me X", "this is X speaking", "ask for X", "it's X here", and relations followed by a
     capitalised word or a listed name ("my son Jake", "my wife is Maria", "my mom, Linda");
+    after "named", "called" or "'s name is" the name may be in lower case ("my son is named
+    jaxon", "my daughter's name is kaylee");
   - any word on the list of common US first names (``data/first_names.txt``), whatever its
     case. Listed names that are also ordinary words ("will", "hope", "mark") count only when
     capitalised in mid-sentence or when introduced as above;
-  - a capitalised word right after a found first name is taken as the surname ("Maria Lopez").
+  - the word right after a found first name when it is capitalised or a common US surname
+    in any case (``data/surnames.txt``): "Maria Lopez", "maria lopez".
 
 It is deliberately cautious (a false alarm only asks the trainer to rephrase) and simple:
-nicknames, rare names, names typed in lower case without an introducing phrase, street
-addresses and dates of birth are *not* detected. Trainers are told so on the annotate page.
+nicknames, rare names typed in lower case without an introducing phrase and addresses
+without a house number or a capitalised street name are *not* detected. Trainers are told so
+on the annotate page.
 
 Replacements (``redact``) keep the sentence natural for training: a name becomes ``NAME``,
-a phone number ``555-0100``, an email ``name@example.com``; none of them is found again.
+a phone number ``555-0100``, an email ``name@example.com``, an ID ``MEMBER-ID``, a date
+``DATE`` and an address ``ADDRESS``; none of them is found again.
 """
 
 from __future__ import annotations
@@ -34,9 +51,34 @@ from functools import lru_cache
 from pathlib import Path
 
 NAMES_FILE = Path(__file__).with_name("data") / "first_names.txt"
+SURNAMES_FILE = Path(__file__).with_name("data") / "surnames.txt"
 FACILITY_PHONES: tuple[str, ...] = ("8338202922",)
-REPLACEMENTS = {"name": "NAME", "phone": "555-0100", "email": "name@example.com"}
-KINDS = {"name": "a name", "phone": "a phone number", "email": "an email address"}
+REPLACEMENTS = {
+    "name": "NAME",
+    "phone": "555-0100",
+    "email": "name@example.com",
+    "id": "MEMBER-ID",
+    "date": "DATE",
+    "address": "ADDRESS",
+}
+KINDS = {
+    "name": "a name",
+    "phone": "a phone number",
+    "email": "an email address",
+    "id": "an ID number",
+    "date": "a date",
+    "address": "a street address",
+}
+PLURALS = {
+    "name": "names",
+    "phone": "phone numbers",
+    "email": "email addresses",
+    "id": "ID numbers",
+    "date": "dates",
+    "address": "street addresses",
+}
+# When findings overlap, the more specific kind names the merged one.
+PRIORITY = {"email": 0, "id": 1, "date": 2, "address": 3, "phone": 4, "name": 5}
 
 _PHONE = re.compile(r"(?<![\w+(])\+?\(?\d(?:[ \t().\-]{0,2}\d){6,14}(?![\w])")
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
@@ -68,10 +110,88 @@ _RELATIONS = (
     "granddaughter|grandma|grandpa|stepson|stepdaughter|roommate|boss|counselor|doctor|sponsor"
 )
 _RELATION = re.compile(
-    r"\bmy\s+(?:" + _RELATIONS + r")(?:'s)?(?:\s+name)?(?:\s*,)?\s+(?:is\s+|named\s+|called\s+)?"
+    r"\bmy\s+(?:" + _RELATIONS + r")(?:'s)?(?:\s+name)?(?:\s*,)?\s+"
+    r"(?:is\s+(?:named\s+|called\s+)?|named\s+|called\s+)?"
     r"(" + _WORD + r")",
     re.IGNORECASE,
 )
+_STRONG_RELATION = re.compile(r"(?:named|called|name\s+is|name's)\s*$", re.IGNORECASE)
+
+# ----- ID numbers
+_ID_TOKEN = re.compile(r"(?<![\w@.\-])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*(?![\w@\-])")
+# capital letters, or letters joined to the digits ("ZGP 8849 2201", "w1234 5678"); never a
+# word before a phone number ("at 555-867-5309")
+_ID_GROUPED = re.compile(
+    r"(?<![\w@.\-])(?:[A-Z]{1,4}[ \-]?|[A-Za-z]{1,4})\d{2,}(?:[ \-]\d{2,}){1,4}(?![\w@\-])"
+)
+_SSN = re.compile(r"(?<![\w\-])\d{3}-\d{2}-\d{4}(?![\w\-])")
+_ID_CUE = re.compile(
+    r"\b(?:member|policy|subscriber|group|medicaid|medicare|insurance|account|case|client|"
+    r"patient|ssn|social(?:\s+security)?|id|i\.d\.)(?:\s+(?:id|i\.d\.|number|no\.?|num|#))?"
+    r"(?:\s+is|\s*:|\s*#)?\s+#?(\d[\d \-]{2,}\d)(?![\w\-])",
+    re.IGNORECASE,
+)
+
+# ----- dates
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_DAY = r"(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?"
+_YEAR = r"(?:19|20)\d{2}"
+_NUMERIC_DAY_MONTH = r"(?:0?[1-9]|1[0-2])[/.\-](?:0?[1-9]|[12]\d|3[01])"
+_DATE = re.compile(
+    rf"(?<![\w/.\-])(?:{_NUMERIC_DAY_MONTH}[/.\-](?:{_YEAR}|\d{{2}})"
+    rf"|{_YEAR}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
+    rf"|{_MONTH}\s+{_DAY},?\s+{_YEAR}"
+    rf"|{_DAY}\s+(?:of\s+)?{_MONTH},?\s+{_YEAR})(?![\w/\-])",
+    re.IGNORECASE,
+)
+_BIRTH = re.compile(
+    r"\b(?:born(?:\s+on|\s+in)?|birth\s?day(?:\s+is)?|b-?day(?:\s+is)?|dob|d\.o\.b\.?|"
+    r"date\s+of\s+birth(?:\s+is)?)\s*:?\s*"
+    rf"({_NUMERIC_DAY_MONTH}(?:[/.\-]\d{{2,4}})?|{_MONTH}\s+{_DAY}(?:,?\s+{_YEAR})?"
+    rf"|{_DAY}\s+(?:of\s+)?{_MONTH}(?:,?\s+{_YEAR})?|{_YEAR})(?![\w/\-])",
+    re.IGNORECASE,
+)
+
+# ----- street addresses
+_STREET_ANY_CASE = (
+    "street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|parkway|pkwy|highway|hwy|terrace"
+)
+_STREET_CAPITALISED = "drive|dr|court|ct|way|place|pl|circle|cir|trail|trl|square|sq"
+_ADDRESS_NUMBERED = re.compile(
+    r"(?<![\w.\-/])\d{1,6}[A-Za-z]?\s+(?:[NSEW]\.?\s+|(?:north|south|east|west)\s+)?"
+    r"((?:[A-Za-z0-9'’]+\.?\s+){1,3}?)"
+    rf"({_STREET_ANY_CASE}|{_STREET_CAPITALISED})\b\.?"
+    r"(?:,?\s+(?:apt|apartment|unit|suite|ste)\.?\s*#?[A-Za-z0-9\-]+|\s*#\s*[A-Za-z0-9\-]+)?",
+    re.IGNORECASE,
+)
+_ADDRESS_NAMED = re.compile(
+    r"\b((?:[A-Z][a-z]+\s+){1,2})"
+    r"(?:Street|Avenue|Road|Boulevard|Lane|Drive|Court|Parkway|Highway|St|Ave|Rd|Blvd)\b\.?"
+)
+_PO_BOX = re.compile(r"\bp\.?\s?o\.?\s+box\s+\d+\b", re.IGNORECASE)
+_STATES = (
+    "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|"
+    "NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY"
+)
+_ZIP = re.compile(
+    rf"(?:(?<![A-Za-z])(?:{_STATES})\s+|\bzip(?:\s*code)?(?:\s+is)?\s*:?\s*)"
+    r"\d{5}(?:-\d{4})?(?!\d)",
+)
+_ZIP_CUE = re.compile(r"\bzip(?:\s*code)?(?:\s+is)?\s*:?\s*\d{5}(?:-\d{4})?(?!\d)", re.IGNORECASE)
+# Words that sit between a number and "road" / "street" in ordinary sentences.
+_NOT_STREET_NAMES = frozenset(
+    """
+    days day times time hours hour weeks week months month years year minutes beers drinks
+    shots pills kids people nights night mornings blocks down miles drive ride walk
+    """.split()
+)
+_NAMED_STREET_SKIP = frozenset(
+    "the a an my our your his her their this that on at in to of i and or".split()
+)
+
 # Words that follow an introduction but are not names ("I'm not sure", "this is hard").
 _NOT_NAMES = frozenset(
     """
@@ -108,6 +228,15 @@ class Finding:
     def label(self) -> str:
         """A phrase for messages: "a phone number"."""
         return KINDS.get(self.kind, self.kind)
+
+
+@lru_cache(maxsize=1)
+def _surnames() -> frozenset[str]:
+    """Common surnames, lower case, from the list file."""
+    lines = SURNAMES_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(
+        line.strip().lower() for line in lines if line.strip() and not line.startswith("#")
+    )
 
 
 @lru_cache(maxsize=1)
@@ -155,7 +284,10 @@ def _word_at(text: str, end: int, any_case: bool = False) -> tuple[int, int] | N
     if match is None:
         return None
     word = match.group(1)
-    if not (any_case or _capitalised(word)) or word.lower() in _NOT_NAMES:
+    lowered = word.lower()
+    if lowered in _NOT_NAMES:
+        return None
+    if not (any_case or _capitalised(word) or lowered in _surnames()):
         return None
     return end + match.start(1), end + match.end(1)
 
@@ -188,7 +320,9 @@ def _name_findings(text: str) -> list[Finding]:
         lowered = word.lower()
         if lowered in _NOT_NAMES or word == REPLACEMENTS["name"]:
             continue
-        if lowered in plain or _capitalised(word):  # "my husband will": lower-case word stays
+        strong = bool(_STRONG_RELATION.search(text[match.start() : match.start(1)]))
+        # "my husband will": a lower-case word stays, unless it was introduced as a name
+        if lowered in plain or _capitalised(word) or strong:
             add(match.start(1), match.end(1))
     for match in re.finditer(_WORD, text):
         word = match.group(0)
@@ -223,18 +357,70 @@ def find(text: str, *, allowed_phones: Iterable[str] = FACILITY_PHONES) -> list[
         if not 7 <= len(digits) <= 15 or _allowed_phone(digits, allowed):
             continue
         found.append(Finding("phone", match.start(), match.end(), match.group(0)))
+    found.extend(_id_findings(text))
+    found.extend(_date_findings(text))
+    found.extend(_address_findings(text))
     found.extend(_name_findings(text))
     return _merge(text, found)
 
 
+def _id_findings(text: str) -> list[Finding]:
+    found = []
+    for match in _ID_TOKEN.finditer(text):
+        token = match.group(0)
+        alnum = token.replace("-", "")
+        digits = sum(ch.isdigit() for ch in alnum)
+        if len(alnum) >= 7 and digits >= 5 and digits < len(alnum):
+            found.append(Finding("id", match.start(), match.end(), token))
+    for pattern in (_ID_GROUPED, _SSN):
+        for match in pattern.finditer(text):
+            if len(_digits(match.group(0))) >= 6:
+                found.append(Finding("id", match.start(), match.end(), match.group(0)))
+    for match in _ID_CUE.finditer(text):
+        if len(_digits(match.group(1))) >= 4:
+            found.append(Finding("id", match.start(1), match.end(1), match.group(1)))
+    return found
+
+
+def _date_findings(text: str) -> list[Finding]:
+    found = [Finding("date", m.start(), m.end(), m.group(0)) for m in _DATE.finditer(text)]
+    for match in _BIRTH.finditer(text):
+        found.append(Finding("date", match.start(1), match.end(1), match.group(1)))
+    return found
+
+
+def _address_findings(text: str) -> list[Finding]:
+    found = []
+    for match in _ADDRESS_NUMBERED.finditer(text):
+        words = match.group(1).split()
+        if any(w.lower().strip(".") in _NOT_NAMES | _NOT_STREET_NAMES for w in words):
+            continue
+        kind = match.group(2).lower()
+        needs_capital = kind in _STREET_CAPITALISED.split("|")
+        if needs_capital and not all(w[:1].isupper() or w[:1].isdigit() for w in words):
+            continue
+        found.append(Finding("address", match.start(), match.end(), match.group(0)))
+    for match in _ADDRESS_NAMED.finditer(text):
+        words = match.group(1).split()
+        while words and words[0].lower() in _NAMED_STREET_SKIP:
+            words.pop(0)
+        if not words:
+            continue
+        start = match.start(1) + match.group(1).index(words[0])
+        found.append(Finding("address", start, match.end(), text[start : match.end()]))
+    for pattern in (_PO_BOX, _ZIP, _ZIP_CUE):
+        for match in pattern.finditer(text):
+            found.append(Finding("address", match.start(), match.end(), match.group(0)))
+    return found
+
+
 def _merge(text: str, findings: list[Finding]) -> list[Finding]:
-    """Sort by position; overlapping findings become one (kind: email, then phone, then name)."""
-    priority = {"email": 0, "phone": 1, "name": 2}
+    """Sort by position; overlapping findings become one (of the most specific kind)."""
     out: list[Finding] = []
-    for finding in sorted(findings, key=lambda f: (f.start, priority[f.kind])):
+    for finding in sorted(findings, key=lambda f: (f.start, PRIORITY[f.kind])):
         if out and finding.start < out[-1].end:
             last = out[-1]
-            kind = min(last.kind, finding.kind, key=priority.__getitem__)
+            kind = min(last.kind, finding.kind, key=PRIORITY.__getitem__)
             end = max(last.end, finding.end)
             out[-1] = Finding(kind, last.start, end, text[last.start : end])
             continue
@@ -274,8 +460,7 @@ def describe(findings: list[Finding]) -> str:
     counts: dict[str, int] = {}
     for finding in findings:
         counts[finding.kind] = counts.get(finding.kind, 0) + 1
-    plural = {"name": "names", "phone": "phone numbers", "email": "email addresses"}
-    parts = [KINDS[k] if n == 1 else f"{n} {plural[k]}" for k, n in sorted(counts.items())]
+    parts = [KINDS[k] if n == 1 else f"{n} {PLURALS[k]}" for k, n in sorted(counts.items())]
     if len(parts) <= 1:
         return "".join(parts)
     return ", ".join(parts[:-1]) + " and " + parts[-1]

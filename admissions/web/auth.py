@@ -8,21 +8,22 @@ import hashlib
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import quote
 
 import sqlalchemy as sa
 from aiohttp import web
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from admissions.db.models import LOGIN_ATTEMPTS, ROLES, SESSIONS, USERS
 from admissions.web import audit
-from admissions.web.keys import AUDIT, USER, AuditContext, CurrentUser
+from admissions.web.keys import AUDIT, SETTINGS, USER, AuditContext, CurrentUser
 from admissions.web.settings import Settings
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+T = TypeVar("T")
 
 SESSION_COOKIE = "staff_session"
 SECURE_SESSION_COOKIE = "__Host-staff_session"  # __Host-: Secure, Path=/, no Domain
@@ -99,7 +100,38 @@ class Account(NamedTuple):
     roles: frozenset[str]
 
 
-async def authenticate(engine: AsyncEngine, username: str, password: str) -> Account | None:
+class Throttled(Exception):
+    """This account or address failed too often lately: no password was checked."""
+
+
+class Busy(Exception):
+    """Too many password checks are running at once: try again in a moment."""
+
+
+async def argon2(slots: asyncio.Semaphore, wait: float, fn: Callable[..., T], *args: Any) -> T:
+    """Run one Argon2 computation in a thread, ``slots`` at a time (``Busy`` after ``wait`` s).
+
+    Each check holds 64 MiB and a core for a while, in the process that also serves ``/chat``:
+    a flood of sign-ins must queue here briefly and then be refused, not pile up in threads.
+    """
+    try:
+        await asyncio.wait_for(slots.acquire(), wait)
+    except asyncio.TimeoutError:
+        raise Busy from None
+    try:
+        return await asyncio.to_thread(fn, *args)
+    finally:
+        slots.release()
+
+
+async def authenticate(
+    engine: AsyncEngine,
+    username: str,
+    password: str,
+    *,
+    slots: asyncio.Semaphore,
+    wait: float = 10.0,
+) -> Account | None:
     """The enabled account with this username and password, else None (same cost either way)."""
     t = USERS
     async with engine.connect() as conn:
@@ -107,55 +139,116 @@ async def authenticate(engine: AsyncEngine, username: str, password: str) -> Acc
             await conn.execute(sa.select(t).where(t.c.username == username_key(username)))
         ).first()
     stored = row.password_hash if row is not None else None
-    ok = await asyncio.to_thread(_verify, stored, password[:MAX_PASSWORD_LENGTH])
+    ok = await argon2(slots, wait, _verify, stored, password[:MAX_PASSWORD_LENGTH])
     if not ok or row is None or row.disabled:
         return None
     if HASHER.check_needs_rehash(row.password_hash):
-        new_hash = await asyncio.to_thread(hash_password, password)
+        new_hash = await argon2(slots, wait, hash_password, password)
         async with engine.begin() as conn:
             await conn.execute(sa.update(t).where(t.c.id == row.id).values(password_hash=new_hash))
     return Account(row.id, row.username, frozenset(r for r in row.roles.split(",") if r))
 
 
-async def throttled(engine: AsyncEngine, key: str, address: str, settings: Settings) -> bool:
-    """True when this account or this address has failed too often lately."""
+async def _too_many(
+    conn: AsyncConnection, key: str, address: str, settings: Settings, *, pending: int = 0
+) -> bool:
+    """Whether this account's or address's failures, less ``pending`` own ones, reach a limit."""
     since = now_utc() - timedelta(minutes=settings.login_window_minutes)
     t = LOGIN_ATTEMPTS
-    async with engine.connect() as conn:
-        last_ok = (
-            await conn.execute(
-                sa.select(sa.func.max(t.c.at)).where(t.c.username_key == key, t.c.succeeded)
+    last_ok = (
+        await conn.execute(
+            sa.select(sa.func.max(t.c.at)).where(t.c.username_key == key, t.c.succeeded)
+        )
+    ).scalar()
+    account_since = max(since, last_ok) if last_ok else since
+    account_failures = (
+        await conn.execute(
+            sa.select(sa.func.count()).where(
+                t.c.username_key == key, ~t.c.succeeded, t.c.at > account_since
             )
-        ).scalar()
-        account_since = max(since, last_ok) if last_ok else since
-        account_failures = (
-            await conn.execute(
-                sa.select(sa.func.count()).where(
-                    t.c.username_key == key, ~t.c.succeeded, t.c.at > account_since
-                )
+        )
+    ).scalar_one()
+    address_failures = (
+        await conn.execute(
+            sa.select(sa.func.count()).where(
+                t.c.address == address[:64], ~t.c.succeeded, t.c.at > since
             )
-        ).scalar_one()
-        address_failures = (
-            await conn.execute(
-                sa.select(sa.func.count()).where(
-                    t.c.address == address, ~t.c.succeeded, t.c.at > since
-                )
-            )
-        ).scalar_one()
+        )
+    ).scalar_one()
     return (
-        account_failures >= settings.login_max_failures_account
-        or address_failures >= settings.login_max_failures_address
+        account_failures - pending >= settings.login_max_failures_account
+        or address_failures - pending >= settings.login_max_failures_address
     )
 
 
-async def record_attempt(engine: AsyncEngine, key: str, address: str, succeeded: bool) -> None:
-    """Remember a sign-in attempt for throttling."""
-    async with engine.begin() as conn:
-        await conn.execute(
+async def begin_attempt(engine: AsyncEngine, key: str, address: str, settings: Settings) -> int:
+    """Count an attempt *before* its password is checked: stored as a failure until it succeeds.
+
+    The insert comes first and the limit check reads in the same transaction, which holds the
+    table's write lock until it ends (SQLite's single writer; an explicit lock on PostgreSQL),
+    so simultaneous attempts are counted one after another and at most the allowed number get
+    through, in every process. Raises ``Throttled`` (and stores nothing) at the limit.
+    """
+    async with engine.connect() as conn, conn.begin():
+        if conn.dialect.name == "postgresql":
+            await conn.execute(
+                sa.text(f"LOCK TABLE {LOGIN_ATTEMPTS.name} IN SHARE ROW EXCLUSIVE MODE")
+            )
+        result = await conn.execute(
             LOGIN_ATTEMPTS.insert().values(
-                username_key=key, address=address[:64], at=now_utc(), succeeded=succeeded
+                username_key=key, address=address[:64], at=now_utc(), succeeded=False
             )
         )
+        if await _too_many(conn, key, address, settings, pending=1):
+            raise Throttled  # rolls the insert back: a refused attempt is not counted
+    new_id = result.inserted_primary_key
+    if new_id is None:  # pragma: no cover - every supported database returns the new id
+        raise RuntimeError("the database did not return the new attempt's id")
+    return int(new_id[0])
+
+
+async def end_attempt(engine: AsyncEngine, attempt_id: int, *, succeeded: bool) -> None:
+    """Settle a pending attempt: mark it succeeded (a failure stays counted as it is)."""
+    if succeeded:
+        async with engine.begin() as conn:
+            await conn.execute(
+                sa.update(LOGIN_ATTEMPTS)
+                .where(LOGIN_ATTEMPTS.c.id == attempt_id)
+                .values(succeeded=True)
+            )
+
+
+async def drop_attempt(engine: AsyncEngine, attempt_id: int) -> None:
+    """Forget a pending attempt whose password was never checked (the server was busy)."""
+    async with engine.begin() as conn:
+        await conn.execute(sa.delete(LOGIN_ATTEMPTS).where(LOGIN_ATTEMPTS.c.id == attempt_id))
+
+
+async def check_password(
+    engine: AsyncEngine,
+    username: str,
+    password: str,
+    address: str,
+    settings: Settings,
+    slots: asyncio.Semaphore,
+) -> Account | None:
+    """Throttle, count, then verify one password attempt (sign-in or re-authentication).
+
+    The attempt is stored as a failure *before* the password is checked (``begin_attempt``),
+    so simultaneous guesses cannot all slip under the limit: at most the allowed number are
+    ever verified. Raises ``Throttled`` or ``Busy``.
+    """
+    key = username_key(username)
+    attempt = await begin_attempt(engine, key, address, settings)
+    try:
+        account = await authenticate(
+            engine, username, password, slots=slots, wait=settings.password_check_wait_seconds
+        )
+    except Busy:
+        await drop_attempt(engine, attempt)
+        raise
+    await end_attempt(engine, attempt, succeeded=account is not None)
+    return account
 
 
 async def create_session(engine: AsyncEngine, user_id: int) -> str:
@@ -238,9 +331,18 @@ def is_secure(request: web.Request, settings: Settings) -> bool:
     return request.secure or settings.secure_cookies
 
 
+def session_cookie_name(request: web.Request, settings: Settings) -> str:
+    """The one session cookie name for this request: ``__Host-`` over HTTPS, plain otherwise."""
+    return SECURE_SESSION_COOKIE if is_secure(request, settings) else SESSION_COOKIE
+
+
 def session_token(request: web.Request) -> str | None:
-    """The session token the browser sent, if any."""
-    return request.cookies.get(SECURE_SESSION_COOKIE) or request.cookies.get(SESSION_COOKIE)
+    """The session token the browser sent under this request's cookie name, if any.
+
+    Over HTTPS only the ``__Host-`` name counts: an unprefixed cookie can be planted by a
+    sibling subdomain or a plain-HTTP response (session fixation), a ``__Host-`` one cannot.
+    """
+    return request.cookies.get(session_cookie_name(request, request.app[SETTINGS])) or None
 
 
 def set_session_cookie(
@@ -249,7 +351,7 @@ def set_session_cookie(
     """HttpOnly, SameSite=Strict, Secure (and ``__Host-``) when served over HTTPS."""
     secure = is_secure(request, settings)
     response.set_cookie(
-        SECURE_SESSION_COOKIE if secure else SESSION_COOKIE,
+        session_cookie_name(request, settings),
         token,
         path="/",
         httponly=True,
@@ -279,11 +381,13 @@ def protected(*roles: str, action: str, audit_success: bool = True) -> Callable[
             request[AUDIT] = ctx
             user = request.get(USER)
             if user is None:
+                _unvalidated_path_id(ctx, keep=0)  # anyone can send anything: not stored
                 await audit.commit(request, "unauthenticated")
                 if request.method in ("GET", "HEAD"):
                     raise web.HTTPFound(login_url(request))
                 raise web.HTTPUnauthorized(text="Sign in first.")
             if roles and not user.has_role(*roles):
+                _unvalidated_path_id(ctx, keep=64)
                 await audit.commit(request, "denied")
                 raise web.HTTPForbidden(text="Your account's role cannot open this page.")
             try:
@@ -306,6 +410,15 @@ def protected(*roles: str, action: str, audit_success: bool = True) -> Callable[
         return wrapper
 
     return decorate
+
+
+def _unvalidated_path_id(ctx: AuditContext, *, keep: int) -> None:
+    """A refused request's conversation id was never checked: keep at most ``keep`` chars."""
+    cid = ctx.conversation_id
+    if cid is None or len(cid) <= keep:
+        return
+    ctx.detail["path_id_length"] = len(cid)
+    ctx.conversation_id = audit.bounded_id(cid, keep) if keep else None
 
 
 def login_url(request: web.Request) -> str:

@@ -34,6 +34,13 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     return raw in ("1", "true", "yes", "on")
 
 
+def _idle_minutes(env: Mapping[str, str], default: float) -> float:
+    """``CHAT_IDLE_MINUTES`` (or the older ``CHAT_IDLE_HOURS``), at least half a minute."""
+    if env.get("CHAT_IDLE_MINUTES", "").strip():
+        return _number(env, "CHAT_IDLE_MINUTES", default, 0.5)
+    return _number(env, "CHAT_IDLE_HOURS", default / 60, 0.01) * 60
+
+
 def load_secret(env: Mapping[str, str]) -> bytes:
     """The key that signs chat cookies: ``CHAT_SECRET``, else a 0600 file under ``VAR_DIR``.
 
@@ -75,7 +82,9 @@ class ChatConfig:
     rasa_jwt_secret: str = ""  # when set, the tracker API is called with an HS256 JWT
     rasa_timeout: float = 10.0  # seconds for one call to Rasa
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(MIN_SECRET_BYTES), repr=False)
-    idle_hours: float = 12.0  # a conversation cookie unused this long is no longer honoured
+    # A conversation cookie unused this long is no longer honoured: short, because a family
+    # member on the same computer must not find the chat (a shared device, issue 15 #7).
+    idle_minutes: float = 30.0
     max_message_chars: int = 2000
     max_body_bytes: int = 16 * 1024
     # token buckets: (burst, tokens per second)
@@ -96,7 +105,7 @@ class ChatConfig:
             rasa_jwt_secret=env.get("RASA_JWT_SECRET", ""),
             rasa_timeout=_number(env, "CHAT_RASA_TIMEOUT", cls.rasa_timeout, 0.1),
             secret=load_secret(env),
-            idle_hours=_number(env, "CHAT_IDLE_HOURS", cls.idle_hours, 0.01),
+            idle_minutes=_idle_minutes(env, cls.idle_minutes),
             session_burst=_number(env, "CHAT_SESSION_BURST", cls.session_burst, 1),
             session_rate=_number(env, "CHAT_SESSION_RATE", cls.session_rate, 0.001),
             address_burst=_number(env, "CHAT_ADDRESS_BURST", cls.address_burst, 1),

@@ -23,7 +23,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from admissions.web import security
+from admissions.web import addresses, security
 from admissions.web.chat_config import ChatConfig
 from admissions.web.chat_rasa import (
     GREET,
@@ -109,10 +109,11 @@ def _secure(request: web.Request) -> bool:
 def _current_id(request: web.Request) -> str | None:
     """The conversation id of this browser's valid, not-ended chat cookie, if any."""
     config, store = request.app[CHAT_CONFIG], request.app[CHAT_STORE]
-    for name in (SECURE_COOKIE, COOKIE):
-        conversation_id = verify(config.secret, request.cookies.get(name), config.idle_hours * 3600)
-        if conversation_id and not store.is_ended(conversation_id):
-            return conversation_id
+    # Over HTTPS only the __Host- name: a plain one may have been planted (session fixation).
+    name = SECURE_COOKIE if _secure(request) else COOKIE
+    conversation_id = verify(config.secret, request.cookies.get(name), config.idle_minutes * 60)
+    if conversation_id and not store.is_ended(conversation_id):
+        return conversation_id
     return None
 
 
@@ -190,7 +191,7 @@ async def start_session(request: web.Request) -> web.StreamResponse:
     store, client = request.app[CHAT_STORE], request.app[CHAT_RASA]
     conversation_id = _current_id(request)
     resumed = conversation_id is not None
-    address = request.remote or ""
+    address = addresses.bucket(request.remote)
     wait = store.address_wait(address) or (0.0 if resumed else store.start_wait(address))
     if wait:
         return _rate_limited(request, wait)
@@ -277,7 +278,7 @@ async def send_message(request: web.Request) -> web.StreamResponse:
             response = _json(request, {"messages": cached, "repeat": True})
             _set_cookie(request, response, conversation_id)
             return response
-        wait = max(state.bucket.take(), store.address_wait(request.remote or ""))
+        wait = max(state.bucket.take(), store.address_wait(addresses.bucket(request.remote)))
         if wait:
             return _rate_limited(request, wait)
         try:
@@ -303,7 +304,7 @@ async def history(request: web.Request) -> web.StreamResponse:
             _clear_cookies(response)  # ended, expired or not ours: tidy it away
         return response
     store = request.app[CHAT_STORE]
-    wait = store.address_wait(request.remote or "")
+    wait = store.address_wait(addresses.bucket(request.remote))
     if wait:
         return _rate_limited(request, wait)
     state = store.state(conversation_id)
@@ -357,7 +358,7 @@ def setup(app: web.Application, config: ChatConfig) -> None:
         config.address_rate,
         config.start_burst,
         config.start_rate,
-        ended_ttl_seconds=config.idle_hours * 3600,
+        ended_ttl_seconds=config.idle_minutes * 60,
     )
     app.cleanup_ctx.append(rasa_client)
     app.router.add_post("/chat/session", start_session, name="chat.session")

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 from admissions.db import migrate, staff, synthetic
 from admissions.db.engine import create_engine, create_sync_engine, ensure_sqlite_dir
+from admissions.training.settings import TrainingSettings
 from admissions.web import audit, auth, retention
 from admissions.web.settings import Settings
 
@@ -122,7 +123,12 @@ async def _purge(settings: Settings, dry_run: bool, days: int | None) -> None:
         if days is not None:
             settings = Settings(**{**settings.__dict__, "retention_days": days})
         result = await retention.run_job(
-            tracker_db, app_db, settings, actor=_actor(), address="cli"
+            tracker_db,
+            app_db,
+            settings,
+            actor=_actor(),
+            address="cli",
+            training=TrainingSettings.from_env(),
         )
         s = result.summary()
         print(

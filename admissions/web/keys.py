@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from admissions.db.summaries import SummaryIndex
 from admissions.facility import Facility
 from admissions.training.settings import TrainingSettings
+from admissions.web.denials import DenialLimiter
 from admissions.web.settings import Settings
 
 
@@ -48,6 +49,9 @@ TRACKER_DB = web.AppKey("tracker_db", AsyncEngine)
 RETENTION_TASK = web.AppKey("retention_task", asyncio.Task[None])
 SUMMARIES = web.AppKey("summaries", SummaryIndex)
 TRAINING = web.AppKey("training", TrainingSettings)
+PASSWORD_SLOTS = web.AppKey("password_slots", asyncio.Semaphore)  # Argon2 checks at once
+AUDIT_KEY = web.AppKey("audit_key", bytes)  # keys the hashes of unknown usernames in the log
+DENIALS = web.AppKey("denials", DenialLimiter)  # caps audit rows of anonymous refusals
 
 USER = web.RequestKey("user", CurrentUser)
 AUDIT = web.RequestKey("audit", AuditContext)

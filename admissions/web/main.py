@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
 from collections.abc import AsyncIterator
 
@@ -15,7 +17,19 @@ from admissions.facility import load_facility
 from admissions.training.settings import TrainingSettings
 from admissions.web import demo, retention, security, templating
 from admissions.web.accesslog import AccessLogger
-from admissions.web.keys import APP_DB, FACILITY, SETTINGS, SUMMARIES, TRACKER_DB, TRAINING
+from admissions.web.chat_proxy import CHAT_CONFIG
+from admissions.web.denials import DenialLimiter
+from admissions.web.keys import (
+    APP_DB,
+    AUDIT_KEY,
+    DENIALS,
+    FACILITY,
+    PASSWORD_SLOTS,
+    SETTINGS,
+    SUMMARIES,
+    TRACKER_DB,
+    TRAINING,
+)
 from admissions.web.middlewares import (
     csrf_middleware,
     error_middleware,
@@ -66,6 +80,8 @@ def init_app(
     )
     app[SETTINGS] = settings
     app[TRAINING] = training
+    app[PASSWORD_SLOTS] = asyncio.Semaphore(settings.password_checks)
+    app[DENIALS] = DenialLimiter()
     app[FACILITY] = load_facility(settings.facility_file)
     templating.setup(app)
     app.cleanup_ctx.append(databases)
@@ -73,6 +89,9 @@ def init_app(
     setup_routes(app)
     security.setup(app)
     demo.setup_demo(app)
+    app[AUDIT_KEY] = hmac.new(
+        app[CHAT_CONFIG].secret, b"audit log: unknown usernames", hashlib.sha256
+    ).digest()
     if not any(getattr(r, "canonical", None) == "/" for r in app.router.resources()):
 
         async def root(request: web.Request) -> web.StreamResponse:

@@ -9,7 +9,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from admissions.training.nludata import DataFileError
-from admissions.web import audit, auth, security, templating
+from admissions.web import addresses, audit, auth, security, templating
 from admissions.web.auth import Handler
 from admissions.web.keys import APP_DB, SETTINGS, STALE_SESSION, USER
 
@@ -17,6 +17,7 @@ logger = logging.getLogger(__name__)
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 LOGIN_CSRF_COOKIE = "staff_login_csrf"
+_warned_untrusted = False
 _MESSAGES = {
     400: "That request was not understood.",
     401: "Sign in first.",
@@ -38,16 +39,27 @@ def _is_staff(request: web.Request) -> bool:
 
 @web.middleware
 async def proxy_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Behind a trusted TLS proxy, take the scheme and client address from its headers."""
-    if not request.app[SETTINGS].trust_proxy:
+    """From a proxy on the allow-list, take the scheme and client address from its headers."""
+    global _warned_untrusted
+    trusted = request.app[SETTINGS].proxy_networks()
+    peer = request.remote
+    if not addresses.is_trusted_peer(peer, trusted):
+        if "X-Forwarded-For" in request.headers and not _warned_untrusted:
+            _warned_untrusted = True
+            logger.warning(
+                "X-Forwarded-For from a peer that is not a trusted proxy is ignored (every "
+                "visitor behind that proxy shares one address): set "
+                "ADMISSIONS_WEB_TRUSTED_PROXIES to the proxy's address"
+            )
         return await handler(request)
     changes: dict[str, str] = {}
-    proto = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    protos = addresses.forwarded_hops(request.headers.getall("X-Forwarded-Proto", []))
+    proto = protos[-1].lower() if protos else ""  # the value our nearest proxy set
     if proto in ("http", "https"):
         changes["scheme"] = proto
-    forwarded_for = request.headers.get("X-Forwarded-For", "")
-    if forwarded_for.strip():
-        changes["remote"] = forwarded_for.split(",")[-1].strip()
+    client = addresses.client_address(peer, request.headers.getall("X-Forwarded-For", []), trusted)
+    if client and client != peer:
+        changes["remote"] = client
     return await handler(request.clone(**changes) if changes else request)  # type: ignore[arg-type]
 
 

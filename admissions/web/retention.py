@@ -1,5 +1,7 @@
 """Retention: delete conversations idle longer than RETENTION_DAYS and those whose visitor
-asked to be forgotten, from Rasa's tracker store and from the app's own tables.
+asked to be forgotten, from Rasa's tracker store and from the app's own tables, with what the
+retraining loop kept of them: NLU flags, trainers' decisions and the examples those decisions
+wrote into ``data/nlu`` (``staff_nlu_decisions`` records each example's conversation).
 
 Each deleted conversation writes one audit row (action ``purge``). Runs from the CLI
 (``python -m admissions.web.cli purge``) and as an in-app job every
@@ -15,14 +17,23 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from admissions.db import staff, transcripts
+from admissions.training import history, inbox, nludata
+from admissions.training.settings import TrainingSettings
 from admissions.web import audit
-from admissions.web.keys import APP_DB, RETENTION_TASK, SETTINGS, SUMMARIES, TRACKER_DB
+from admissions.web.keys import (
+    APP_DB,
+    RETENTION_TASK,
+    SETTINGS,
+    SUMMARIES,
+    TRACKER_DB,
+    TRAINING,
+)
 from admissions.web.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -37,7 +48,11 @@ class PurgeResult:
     expired: list[str] = field(default_factory=list)
     forgotten: list[str] = field(default_factory=list)
     events_deleted: int = 0
+    examples_removed: int = 0
+    models_pruned: int = 0
     failed: list[str] = field(default_factory=list)
+    # the earliest decision among the removed examples: models trained since may hold them
+    forgotten_since: datetime | None = None
 
     def summary(self) -> dict[str, int]:
         """Counts for logs and the job table."""
@@ -45,6 +60,8 @@ class PurgeResult:
             "expired": len(self.expired),
             "forgotten": len(self.forgotten),
             "events_deleted": self.events_deleted,
+            "examples_removed": self.examples_removed,
+            "models_pruned": self.models_pruned,
             "failed": len(self.failed),
         }
 
@@ -58,8 +75,13 @@ async def purge(
     address: str | None,
     now: float | None = None,
     dry_run: bool = False,
+    training: TrainingSettings | None = None,
 ) -> PurgeResult:
-    """Delete expired and forget-me conversations; one audit row per conversation."""
+    """Delete expired and forget-me conversations; one audit row per conversation.
+
+    With ``training``, the examples trainers accepted from a conversation leave the training
+    data first; if that fails the conversation stays and the next run tries again.
+    """
     cutoff = (time.time() if now is None else now) - retention_days * 86400.0
     result = PurgeResult()
     async with tracker_db.connect() as conn:
@@ -75,6 +97,9 @@ async def purge(
     ):
         for conversation_id in ids:
             try:
+                examples, since = await forget_training_data(app_db, training, conversation_id)
+                if since is not None:
+                    result.forgotten_since = min(since, result.forgotten_since or since)
                 async with tracker_db.begin() as conn:
                     deleted = await transcripts.delete_conversation(conn, conversation_id)
             except Exception:
@@ -99,11 +124,73 @@ async def purge(
                     result="ok",
                     conversation_id=conversation_id,
                     address=address,
-                    detail={"reason": reason, "events": deleted},
+                    detail={"reason": reason, "events": deleted, "examples": examples},
                 )
             result.events_deleted += deleted
+            result.examples_removed += examples
             done.append(conversation_id)
+    await prune_models(
+        app_db,
+        training,
+        result,
+        retention_days=retention_days,
+        actor=actor,
+        address=address,
+    )
     return result
+
+
+async def forget_training_data(
+    app_db: AsyncEngine, training: TrainingSettings | None, conversation_id: str
+) -> tuple[int, datetime | None]:
+    """Remove a conversation's NLU flags, decisions and accepted examples.
+
+    Returns how many examples left ``data/nlu`` and when the earliest of them was accepted.
+    """
+    removed = 0
+    since: datetime | None = None
+    async with app_db.begin() as conn:
+        written = await inbox.forget_conversation(conn, conversation_id)
+        if written and training is not None:
+            writer = nludata.DataWriter(
+                training.nlu_dir,
+                training.domain,
+                training.heldout_dir,
+                training.work_dir / "data.lock",
+            )
+            for example in written:
+                removed += await asyncio.to_thread(writer.remove, example.intent, [example.example])
+                since = min(example.decided_at, since or example.decided_at)
+    return removed, since
+
+
+async def prune_models(
+    app_db: AsyncEngine,
+    training: TrainingSettings | None,
+    result: PurgeResult,
+    *,
+    retention_days: int,
+    actor: str,
+    address: str | None,
+) -> None:
+    """Delete model files that may hold purged sentences (never the live one); audited."""
+    if training is None:
+        return
+    older_than = datetime.now(timezone.utc) - timedelta(days=retention_days)
+    async with app_db.begin() as conn:
+        deleted = await history.prune_files(
+            conn, older_than=older_than, trained_since=result.forgotten_since
+        )
+        if deleted:
+            await audit.insert(
+                conn,
+                username=actor,
+                action="model_prune",
+                result="ok",
+                address=address,
+                detail={"files": deleted},
+            )
+    result.models_pruned = len(deleted)
 
 
 async def housekeeping(app_db: AsyncEngine, settings: Settings) -> None:
@@ -124,6 +211,7 @@ async def run_job(
     *,
     actor: str,
     address: str | None,
+    training: TrainingSettings | None = None,
 ) -> PurgeResult:
     """One recorded run: purge, housekeeping, and a row in the job table."""
     async with app_db.begin() as conn:
@@ -137,6 +225,7 @@ async def run_job(
             retention_days=settings.retention_days,
             actor=actor,
             address=address,
+            training=training,
         )
         await housekeeping(app_db, settings)
         outcome = "ok" if not result.failed else "partial"
@@ -157,7 +246,12 @@ async def _loop(app: web.Application, stop: asyncio.Event) -> None:
             return
         try:
             await run_job(
-                app[TRACKER_DB], app[APP_DB], settings, actor="system:scheduler", address=None
+                app[TRACKER_DB],
+                app[APP_DB],
+                settings,
+                actor="system:scheduler",
+                address=None,
+                training=app[TRAINING],
             )
             app[SUMMARIES].invalidate()
         except Exception:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from admissions.facility import default_facility_path
+from admissions.web import addresses
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int = 0) -> int:
@@ -41,12 +42,23 @@ class Settings:
     session_idle_minutes: int = 30
     session_max_hours: int = 12
     trust_proxy: bool = False  # honour X-Forwarded-For/-Proto from a TLS reverse proxy
+    # proxies whose forwarded headers are believed (comma-separated addresses / networks);
+    # empty with trust_proxy on means a proxy on this machine (loopback)
+    trusted_proxies: str = ""
     secure_cookies: bool = False  # force Secure cookies (also set whenever the request is HTTPS)
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)  # extra origins for POSTs
     page_size: int = 50
     login_max_failures_account: int = 5
     login_max_failures_address: int = 20
     login_window_minutes: int = 15
+    password_checks: int = 2  # Argon2 verifications running at once (64 MiB each)
+    password_check_wait_seconds: float = 10.0  # then "busy, try again" instead of queueing
+
+    def proxy_networks(self) -> tuple[addresses.Network, ...]:
+        """The proxies whose X-Forwarded-* headers are believed (none unless trust_proxy)."""
+        if not self.trust_proxy:
+            return ()
+        return addresses.parse_networks(self.trusted_proxies or addresses.LOOPBACK)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -54,6 +66,11 @@ class Settings:
         env = os.environ if env is None else env
         raw_origins = env.get("ADMISSIONS_WEB_ORIGINS", "").split(",")
         origins = tuple(o.strip().rstrip("/") for o in raw_origins if o.strip())
+        proxies = env.get("ADMISSIONS_WEB_TRUSTED_PROXIES", "").strip()
+        try:
+            addresses.parse_networks(proxies)
+        except ValueError as exc:
+            raise ValueError(f"ADMISSIONS_WEB_TRUSTED_PROXIES: {exc}") from None
         return cls(
             tracker_db_url=env.get("TRACKER_DB_URL") or cls.tracker_db_url,
             app_db_url=env.get("APP_DB_URL") or cls.app_db_url,
@@ -68,7 +85,9 @@ class Settings:
             ),
             session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", cls.session_idle_minutes, 1),
             session_max_hours=_int(env, "SESSION_MAX_HOURS", cls.session_max_hours, 1),
-            trust_proxy=_flag(env, "ADMISSIONS_WEB_TRUST_PROXY"),
+            trust_proxy=_flag(env, "ADMISSIONS_WEB_TRUST_PROXY") or bool(proxies),
+            trusted_proxies=proxies,
             secure_cookies=_flag(env, "ADMISSIONS_WEB_SECURE_COOKIES"),
             allowed_origins=origins,
+            password_checks=_int(env, "ADMISSIONS_WEB_PASSWORD_CHECKS", cls.password_checks, 1),
         )

@@ -29,6 +29,8 @@ class Route:
     data: tuple[tuple[str, str], ...] = ()
 
     def url(self, uid: int) -> str:
+        # a trainer opens a conversation around one inbox message
+        focus = f"?event={EID}" if self.path.startswith("/staff/training/conversations/") else ""
         return (
             self.path.replace("{cid}", CID)
             .replace("{fmt}", "csv")
@@ -37,7 +39,7 @@ class Route:
             .replace("{rid}", "1")
             .replace("{mid}", str(uid))
             .replace("{which}", "candidate")
-        )
+        ) + focus
 
 
 A, ADMIN = frozenset({"admissions"}), frozenset({"admin"})
@@ -171,7 +173,7 @@ def conversation(tracker):
     write(
         tracker,
         Conversation(CID)
-        .visitor("I drink every day", intent="inform")
+        .visitor("I drink every day", intent="inform", confidence=0.5)  # in the NLU inbox
         .bot("Thanks.")
         .fit("iop")
         .callback(),

@@ -71,6 +71,39 @@ async def test_secure_cookie_over_https_behind_a_trusted_proxy(
     assert cookie and "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
 
 
+async def test_over_https_only_the_host_prefixed_session_cookie_counts(
+    aiohttp_client, settings, tracker, app_db, make_user
+):
+    """Session fixation: a valid token planted under the plain name is ignored over HTTPS."""
+    from admissions.web.main import init_app
+
+    proxied = Settings(**{**settings.__dict__, "trust_proxy": True})
+    await make_user("mallory", "admissions")
+    attacker = await aiohttp_client(init_app(proxied), cookie_jar=CookieJar(unsafe=True))
+    token = _cookie(await login(attacker, "mallory"), auth.SESSION_COOKIE)
+    token = token.split(";")[0].split("=", 1)[1]  # signed in over plain HTTP: the plain name
+    victim = await aiohttp_client(init_app(proxied), cookie_jar=CookieJar(unsafe=True))
+    https = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    planted = await victim.get(
+        "/staff/",
+        headers={**https, "Cookie": f"{auth.SESSION_COOKIE}={token}"},
+        allow_redirects=False,
+    )
+    assert planted.status == 302 and planted.headers["Location"].startswith("/staff/login")
+    host = await victim.get(
+        "/staff/",
+        headers={**https, "Cookie": f"{auth.SECURE_SESSION_COOKIE}={token}"},
+        allow_redirects=False,
+    )
+    assert host.status == 200  # the same token under the __Host- name is the real session
+    plain = await victim.get(
+        "/staff/",
+        headers={"Cookie": f"{auth.SECURE_SESSION_COOKIE}={token}"},
+        allow_redirects=False,
+    )
+    assert plain.status == 302  # and over plain HTTP only the plain name counts
+
+
 async def test_new_session_id_at_every_sign_in(client, make_user, app_db):
     await make_user("karen", "admissions")
     client.session.cookie_jar.update_cookies({auth.SESSION_COOKIE: "planted-by-someone-else"})

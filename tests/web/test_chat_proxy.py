@@ -19,7 +19,9 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from multidict import CIMultiDict
 
+from admissions.web.chat_config import ChatConfig
 from admissions.web.chat_proxy import CHAT_CONFIG
 from admissions.web.chat_sessions import sign
 from admissions.web.main import init_app
@@ -196,6 +198,36 @@ async def test_over_https_the_cookie_is_secure_and_host_prefixed(chat: ChatClien
     assert "Domain" not in header
 
 
+async def test_over_https_a_planted_plain_cookie_is_not_adopted(
+    chat: ChatClient, rasa: FakeRasa
+) -> None:
+    """Session fixation: an attacker's valid ``chat_session`` planted in the visitor's browser
+    (by a sibling subdomain or a plain-HTTP response) is ignored over HTTPS, never re-issued."""
+    attacker = await chat(settings_changes={"trust_proxy": True})
+    await attacker.post("/chat/session", json={})
+    planted = cookie(attacker)
+    attacker_id = planted.split(".")[1]
+    https = {"X-Forwarded-Proto": "https", "Cookie": f"chat_session={planted}"}
+    victim = await chat()
+    history = await victim.get("/chat/history", headers=https)
+    assert await history.json() == {"active": False}
+    refused = await victim.post("/chat/send", json={"id": "m12345678", "text": "hi"}, headers=https)
+    assert refused.status == 401
+    started = await victim.post("/chat/session", json={}, headers=https)
+    assert (await started.json())["resumed"] is False
+    issued = [h for h in started.headers.getall("Set-Cookie") if h.startswith("__Host-")]
+    assert len(issued) == 1 and attacker_id not in issued[0]
+    assert [r["sender"] for r in rasa.received].count(attacker_id) == 1  # only its own greeting
+    # the __Host- cookie itself is honoured over HTTPS, as before
+    own = issued[0].split(";")[0].split("=", 1)[1]
+    mine = await chat()
+    again = await mine.get(
+        "/chat/history",
+        headers={"X-Forwarded-Proto": "https", "Cookie": f"__Host-chat_session={own}"},
+    )
+    assert (await again.json())["active"] is True
+
+
 async def test_a_forged_or_borrowed_cookie_gets_nothing_and_writes_nothing(
     chat: ChatClient, rasa: FakeRasa
 ) -> None:
@@ -294,6 +326,21 @@ async def test_an_idle_cookie_expires(chat: ChatClient) -> None:
     fresh = sign(secret, "ab" * 16, issued=int(time.time()) - 3000)
     client.session.cookie_jar.update_cookies({"chat_session": fresh})
     assert (await (await client.get("/chat/history")).json())["active"] is True
+
+
+async def test_a_chat_left_alone_for_30_minutes_is_not_resumed(chat: ChatClient) -> None:
+    """A shared device: the next person at the computer must not find the conversation."""
+    client = await chat()
+    secret = client.app[CHAT_CONFIG].secret
+    assert client.app[CHAT_CONFIG].idle_minutes == 30
+    stale = sign(secret, "cd" * 16, issued=int(time.time()) - 31 * 60)
+    client.session.cookie_jar.update_cookies({"chat_session": stale})
+    assert await (await client.get("/chat/history")).json() == {"active": False}
+    fresh = sign(secret, "cd" * 16, issued=int(time.time()) - 29 * 60)
+    client.session.cookie_jar.update_cookies({"chat_session": fresh})
+    assert (await (await client.get("/chat/history")).json())["active"] is True
+    assert ChatConfig.from_env({"CHAT_IDLE_MINUTES": "10"}).idle_minutes == 10
+    assert ChatConfig.from_env({"CHAT_IDLE_HOURS": "0.25"}).idle_minutes == 15
 
 
 # ---------------------------------------------------------------- what reaches Rasa
@@ -451,6 +498,27 @@ async def test_one_address_cannot_open_endless_conversations(chat: ChatClient) -
         browser = await chat()
         statuses.append((await browser.post("/chat/session", json={})).status)
     assert statuses == [200, 200, 200, 429]
+
+
+async def test_the_new_chat_limit_holds_behind_a_proxy_per_client_and_per_64(
+    chat: ChatClient,
+) -> None:
+    """Rotating a forged X-Forwarded-For line or the low bits of an IPv6 address does not
+    open new conversations past the per-address limit (issue 15 #3)."""
+    await chat(
+        settings_changes={"trust_proxy": True}, CHAT_START_BURST="3", CHAT_START_RATE="0.001"
+    )
+
+    async def start(*lines: str) -> int:
+        browser = await chat()
+        headers = CIMultiDict(("X-Forwarded-For", line) for line in lines)
+        return (await browser.post("/chat/session", json={}, headers=headers)).status
+
+    forged = [await start(f"6.6.6.{i}", "198.51.100.7") for i in range(4)]
+    assert forged == [200, 200, 200, 429]
+    ipv6 = [await start(f"2001:db8:7:7::{i + 1:x}") for i in range(4)]
+    assert ipv6 == [200, 200, 200, 429]
+    assert await start("2001:db8:7:8::1") == 200  # another /64, another client
 
 
 # ---------------------------------------------------------------- Rasa down or slow

@@ -106,3 +106,60 @@ async def test_migrations_triggers_and_purge(pg):
     with pytest.raises(sa.exc.DatabaseError, match="append-only"):
         with pg.begin() as conn:
             conn.exec_driver_sql("TRUNCATE staff_audit_log")
+
+
+async def test_simultaneous_wrong_passwords_are_counted_one_by_one(
+    pg, aiohttp_client, tmp_path, monkeypatch
+):
+    """Issue 15 #1 on PostgreSQL: 40 wrong passwords at once, only 5 reach Argon2."""
+    from collections import Counter
+
+    from aiohttp import DummyCookieJar
+
+    from admissions.db import staff
+    from admissions.web import auth
+    from admissions.web.main import init_app
+    from admissions.web.settings import Settings
+    from tests.web.conftest import REPO
+    from tests.web.test_signin_throttle import CountingVerify, _race_logins
+
+    settings = Settings(
+        tracker_db_url=f"sqlite:///{tmp_path / 'tracker.db'}",
+        app_db_url=URL,
+        facility_file=REPO / "facility.yml",
+        retention_interval_minutes=0,
+    )
+    create_tracker_store(settings.tracker_db_url).dispose()
+    migrate.upgrade(URL)
+    engine = create_engine(URL)
+    async with engine.begin() as conn:
+        await staff.create_user(
+            conn, "karen", auth.hash_password("a long password 1"), ["admissions"]
+        )
+    await engine.dispose()
+    client = await aiohttp_client(init_app(settings), cookie_jar=DummyCookieJar())
+    counter = CountingVerify(auth._verify, pause=0.02)
+    monkeypatch.setattr(auth, "_verify", counter)
+    statuses = await _race_logins(client, ["karen"] * 40, "a wrong guess")
+    assert Counter(statuses) == {401: 5, 429: 35}
+    assert counter.calls == 5
+
+
+async def test_an_oversized_id_is_still_audited(pg):
+    """Issue 15 #10: an id longer than the column used to make the audit insert fail."""
+    migrate.upgrade(URL)
+    engine = create_engine(URL)
+    try:
+        await audit.write(
+            engine,
+            username="u" * 100,
+            action="view",
+            result="denied",
+            conversation_id="c" * 7000,
+            address="a" * 100,
+        )
+    finally:
+        await engine.dispose()
+    with pg.connect() as conn:
+        row = conn.execute(sa.select(AUDIT_LOG)).one()
+    assert len(row.conversation_id) == 255 and len(row.username) == 64

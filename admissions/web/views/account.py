@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 
@@ -10,8 +9,8 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from admissions.db import staff
-from admissions.web import audit, auth
-from admissions.web.keys import APP_DB, SETTINGS, USER
+from admissions.web import addresses, audit, auth
+from admissions.web.keys import APP_DB, AUDIT_KEY, PASSWORD_SLOTS, SETTINGS, USER
 from admissions.web.middlewares import LOGIN_CSRF_COOKIE
 from admissions.web.responses import redirect
 
@@ -19,6 +18,15 @@ logger = logging.getLogger(__name__)
 
 SIGN_IN_FAILED = "Wrong username or password."
 THROTTLED = "Too many sign-in attempts. Wait 15 minutes and try again."
+BUSY = "Too many people are signing in right now. Try again in a moment."
+BUSY_RETRY_SECONDS = 5
+
+
+async def _tried(request: web.Request, key: str) -> dict[str, str]:
+    """The audit detail naming the account a failed sign-in tried (hashed when unknown)."""
+    async with request.app[APP_DB].connect() as conn:
+        exists = await staff.find_user(conn, key) is not None
+    return audit.username_detail(request.app[AUDIT_KEY], key, exists)
 
 
 def _login_form(
@@ -52,7 +60,7 @@ async def login_page(request: web.Request) -> web.StreamResponse:
 
 
 async def login(request: web.Request) -> web.StreamResponse:
-    """POST /staff/login: check throttling, then the password; one answer for every failure."""
+    """POST /staff/login: count and throttle the attempt, then check the password."""
     form = await request.post()
     username = str(form.get("username", ""))[:200]
     password = str(form.get("password", ""))
@@ -60,15 +68,24 @@ async def login(request: web.Request) -> web.StreamResponse:
     settings = request.app[SETTINGS]
     engine = request.app[APP_DB]
     key = auth.username_key(username)
-    address = request.remote or "unknown"
-    if await auth.throttled(engine, key, address, settings):
-        await audit.record(request, "login", "throttled", detail={"username": key})
+    address = addresses.bucket(request.remote)
+    try:
+        account = await auth.check_password(
+            engine, username, password, address, settings, request.app[PASSWORD_SLOTS]
+        )
+    except auth.Throttled:
+        await audit.record(request, "login", "throttled", detail=await _tried(request, key))
         logger.info("sign-in throttled")
         return _login_form(request, error=THROTTLED, status=429, next_url=next_url)
-    account = await auth.authenticate(engine, username, password)
-    await auth.record_attempt(engine, key, address, succeeded=account is not None)
+    except auth.Busy:
+        detail = {**(await _tried(request, key)), "busy": True}
+        await audit.record(request, "login", "throttled", detail=detail)
+        logger.warning("sign-in refused: too many password checks at once")
+        response = _login_form(request, error=BUSY, status=503, next_url=next_url)
+        response.headers["Retry-After"] = str(BUSY_RETRY_SECONDS)
+        return response
     if account is None:
-        await audit.record(request, "login", "denied", detail={"username": key})
+        await audit.record(request, "login", "denied", detail=await _tried(request, key))
         logger.info("sign-in failed")
         return _login_form(request, error=SIGN_IN_FAILED, status=401, next_url=next_url)
     old = auth.session_token(request)
@@ -122,18 +139,38 @@ async def password_change(request: web.Request) -> web.StreamResponse:
     new = str(form.get("new", ""))
     again = str(form.get("again", ""))
     engine = request.app[APP_DB]
-    error = None
-    if await auth.authenticate(engine, user.username, current) is None:
-        error = "Your current password is not right."
-    elif new != again:
-        error = "The two new passwords differ."
-    else:
-        error = auth.password_problem(new)
-    if error:
+    settings = request.app[SETTINGS]
+    slots = request.app[PASSWORD_SLOTS]
+
+    def page(error: str, status: int) -> web.Response:
         return aiohttp_jinja2.render_template(
-            "staff/password.html", request, {"error": error, "done": False}, status=400
+            "staff/password.html", request, {"error": error, "done": False}, status=status
         )
-    new_hash = await asyncio.to_thread(auth.hash_password, new)
+
+    error = None
+    try:
+        # Throttled like a sign-in and counted against the same account and address: a
+        # borrowed session cannot be used to guess the password either.
+        current_ok = await auth.check_password(
+            engine, user.username, current, addresses.bucket(request.remote), settings, slots
+        )
+        if current_ok is None:
+            error = "Your current password is not right."
+        elif new != again:
+            error = "The two new passwords differ."
+        else:
+            error = auth.password_problem(new)
+        if error:
+            return page(error, 400)
+        new_hash = await auth.argon2(
+            slots, settings.password_check_wait_seconds, auth.hash_password, new
+        )
+    except auth.Throttled:
+        return page("Too many wrong passwords. Wait 15 minutes and try again.", 429)
+    except auth.Busy:
+        response = page(BUSY, 503)
+        response.headers["Retry-After"] = str(BUSY_RETRY_SECONDS)
+        return response
     async with engine.begin() as conn:
         await staff.set_password(conn, user.id, new_hash)
     # Every session ended, this one too: sign in again with the new password.

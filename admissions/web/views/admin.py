@@ -13,7 +13,16 @@ from aiohttp import web
 from admissions.db import staff, transcripts
 from admissions.db.staff import AuditFilters
 from admissions.web import auth, retention
-from admissions.web.keys import APP_DB, AUDIT, FACILITY, SETTINGS, SUMMARIES, TRACKER_DB, USER
+from admissions.web.keys import (
+    APP_DB,
+    AUDIT,
+    FACILITY,
+    SETTINGS,
+    SUMMARIES,
+    TRACKER_DB,
+    TRAINING,
+    USER,
+)
 from admissions.web.responses import redirect
 from admissions.web.views.forms import local_date, page_number
 
@@ -155,6 +164,7 @@ async def retention_run(request: web.Request) -> web.StreamResponse:
         app[SETTINGS],
         actor=request[USER].username,
         address=request.remote,
+        training=app[TRAINING],
     )
     app[SUMMARIES].invalidate()
     request[AUDIT].detail = result.summary()

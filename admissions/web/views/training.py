@@ -2,13 +2,17 @@
 training runs with their report, and the model history with promote / roll back.
 
 Visitor text appears only on the inbox, annotate and conversation pages (audited like
-transcripts). Nothing enters the training data while it holds a phone number, an email
-address or a name (``admissions.training.pii``).
+transcripts). A trainer reads only messages that are in the inbox (they fell back, scored low
+or staff flagged them) and, around one of them, the assistant's turn before and after with
+personal details masked; whole transcripts need the ``admissions`` role. Nothing enters the
+training data while it holds a phone number, an email address or a name
+(``admissions.training.pii``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import subprocess
@@ -32,13 +36,15 @@ from admissions.web import auth
 from admissions.web.keys import APP_DB, AUDIT, SETTINGS, TRACKER_DB, TRAINING, USER
 from admissions.web.responses import redirect
 from admissions.web.templating import conversation_url, path_segment
-from admissions.web.transcript import build
+from admissions.web.transcript import Turn, build
 from admissions.web.views.forms import page_number
 
 logger = logging.getLogger(__name__)
 
 IGNORE = "__ignore__"
 MAX_DIRECT_EXAMPLES = 50
+CONTEXT_TURNS = 1  # assistant turns shown before and after a message to trainers
+FULL_TRANSCRIPT_ROLE = "admissions"
 
 
 def _settings(request: web.Request) -> TrainingSettings:
@@ -61,9 +67,47 @@ def _int(value: str | None) -> int:
     return number
 
 
-def training_conversation_url(conversation_id: str) -> str:
-    """The trainer's view of a conversation."""
-    return f"/staff/training/conversations/{path_segment(conversation_id)}"
+def training_conversation_url(conversation_id: str, event_id: int | None = None) -> str:
+    """The trainer's view of a conversation, around one visitor message when given."""
+    url = f"/staff/training/conversations/{path_segment(conversation_id)}"
+    return url if event_id is None else f"{url}?event={event_id}#e{event_id}"
+
+
+def _reads_transcripts(request: web.Request) -> bool:
+    return request[USER].has_role(FULL_TRANSCRIPT_ROLE)
+
+
+async def _in_inbox(request: web.Request, item: inbox.InboxItem) -> bool:
+    """Whether ``item`` is an inbox message (the only visitor text a trainer may read)."""
+    async with request.app[APP_DB].connect() as conn:
+        flagged = await inbox.flagged_ids(conn)
+    return inbox.is_candidate(item, _settings(request).inbox_threshold, flagged)
+
+
+def masked_context(turns: list[Turn], event_id: int, around: int = CONTEXT_TURNS) -> list[Turn]:
+    """The visitor message ``event_id`` and the assistant turns right around it, PII masked."""
+    index = next((i for i, t in enumerate(turns) if t.event_id == event_id), None)
+    if index is None:
+        return []
+    shown = [turns[index]]
+    for step in (-1, 1):
+        position = index + step
+        taken = 0
+        while 0 <= position < len(turns) and taken < around:
+            if turns[position].kind != "assistant":
+                break
+            shown.insert(0 if step < 0 else len(shown), turns[position])
+            taken += 1
+            position += step
+    return [
+        dataclasses.replace(
+            turn,
+            text=pii.redact(turn.text),
+            buttons=[pii.redact(b) for b in turn.buttons],
+            entities=[],  # entity values are the visitor's words
+        )
+        for turn in shown
+    ]
 
 
 def _intent_choices(settings: TrainingSettings) -> list[tuple[str, int]]:
@@ -84,9 +128,13 @@ async def inbox_page(request: web.Request) -> dict[str, Any]:
         recent = await inbox.recent_decisions(app, 10)
     total = len(items)
     rows = items[(page - 1) * size : page * size]
-    request[AUDIT].detail = {"page": page, "items": total}
+    # which visitors' words were on screen, as exports record it (issue 15 #8)
+    ids = sorted({r.conversation_id for r in rows})
+    request[AUDIT].detail = {"page": page, "items": total, "ids": ids}
+    full = _reads_transcripts(request)
     return {
         "rows": rows,
+        "shown": {r.event_id: r.text if full else pii.redact(r.text) for r in rows},
         "pii_found": {r.event_id: bool(pii.find(r.text)) for r in rows},
         "total": total,
         "page": page,
@@ -105,6 +153,8 @@ async def _item(request: web.Request) -> inbox.InboxItem:
     if item is None:
         raise web.HTTPNotFound(text="No visitor message with that id (it may have been purged).")
     request[AUDIT].conversation_id = item.conversation_id
+    if not _reads_transcripts(request) and not await _in_inbox(request, item):
+        raise web.HTTPNotFound(text="That message is not in the NLU inbox.")
     return item
 
 
@@ -118,7 +168,10 @@ async def _item_context(
     notice: str | None = None,
 ) -> dict[str, Any]:
     settings = _settings(request)
-    text = item.text if text is None else text
+    # Staff who do not read transcripts see the message with personal details replaced,
+    # and that is also the example text offered to them.
+    message = item.text if _reads_transcripts(request) else pii.redact(item.text)
+    text = message if text is None else text
     findings = pii.find(text)
     async with request.app[TRACKER_DB].connect() as tracker:
         count = await inbox.occurrences(tracker, item.text)
@@ -128,6 +181,7 @@ async def _item_context(
     suggested = intent or (item.best_guess[0] if item.best_guess else item.intent) or ""
     return {
         "item": item,
+        "message": message,
         "text": text,
         "findings": findings,
         "segments": pii.segments(text, findings),
@@ -248,6 +302,9 @@ async def flag(request: web.Request) -> web.StreamResponse:
         item = await inbox.user_event(tracker, event_id)
     if item is None or item.conversation_id != cid:
         raise web.HTTPNotFound(text="No such visitor message in this conversation.")
+    if not _reads_transcripts(request) and not await _in_inbox(request, item):
+        # Flagging puts a message in front of trainers: only those who may read it choose.
+        raise web.HTTPForbidden(text="Only staff who read transcripts can flag this message.")
     async with request.app[APP_DB].begin() as conn:
         new = await inbox.flag(conn, event_id, cid, request[USER].username)
     request[AUDIT].detail = {"event": event_id, "new": new}
@@ -261,8 +318,24 @@ async def flag(request: web.Request) -> web.StreamResponse:
 
 @auth.protected("trainer", action="nlu_conversation_view")
 async def conversation_page(request: web.Request) -> web.StreamResponse:
-    """GET /staff/training/conversations/{cid}: the chat and what the NLU understood."""
+    """GET /staff/training/conversations/{cid}?event=N: what the NLU understood.
+
+    Staff with the ``admissions`` role see the whole chat. Other trainers see one inbox
+    message and the assistant's turns around it, with personal details masked.
+    """
     cid = request.match_info["cid"]
+    full = _reads_transcripts(request)
+    focus = request.query.get("event") or request.query.get("flagged") or ""
+    if not full and not focus:
+        raise web.HTTPForbidden(
+            text="Open a message from the NLU inbox: whole transcripts need the admissions role."
+        )
+    event_id = _int(focus) if focus else 0
+    if not full:
+        async with request.app[TRACKER_DB].connect() as tracker:
+            item = await inbox.user_event(tracker, event_id)
+        if item is None or item.conversation_id != cid or not await _in_inbox(request, item):
+            raise web.HTTPNotFound(text="That message is not in the NLU inbox.")
     async with request.app[TRACKER_DB].connect() as conn:
         events = await transcripts.conversation_events(conn, cid)
     if not events:
@@ -270,17 +343,22 @@ async def conversation_page(request: web.Request) -> web.StreamResponse:
     transcript = build(cid, events)
     if transcript.forget_requested:
         raise web.HTTPGone(text="The visitor asked to be forgotten.")
+    turns = transcript.turns
+    if not full:
+        turns = masked_context(turns, event_id)
+        request[AUDIT].detail = {"event": event_id, "view": "context"}
     async with request.app[APP_DB].connect() as conn:
         flagged = await inbox.flagged_ids(conn)
     return aiohttp_jinja2.render_template(
         "staff/training/conversation.html",
         request,
         {
-            "t": transcript,
+            "turns": turns,
+            "full": full,
             "cid": cid,
             "flagged": flagged,
             "just_flagged": request.query.get("flagged", ""),
-            "can_view_transcript": request[USER].has_role("admissions"),
+            "can_view_transcript": full,
         },
     )
 
