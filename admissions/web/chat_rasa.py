@@ -121,17 +121,22 @@ def history_from_tracker(tracker: Any) -> tuple[list[dict[str, Any]], frozenset[
     """The conversation as the visitor saw it, and the payloads its last bot turn offers.
 
     A visitor message that is a button payload shows as that button's title; the greeting
-    trigger the app sent itself is left out.
+    trigger the app sent itself is left out. After a ``rewind`` (the two-stage fallback's
+    UserUtteranceReverted) Rasa reads the visitor's message again: it is shown once.
     """
     events = tracker.get("events") if isinstance(tracker, dict) else None
     messages: list[dict[str, Any]] = []
     titles: dict[str, str] = {}  # payload -> title, from the bot's most recent buttons
     last_batch: list[dict[str, Any]] = []
+    said: list[str] = []  # what the visitor sent, as Rasa received it
+    rewound = False
     for event in events if isinstance(events, list) else []:
         if not isinstance(event, dict):
             continue
         kind = event.get("event")
-        if kind == "bot":
+        if kind == "rewind":
+            rewound = True
+        elif kind == "bot":
             data = event.get("data")
             message = bot_message(
                 event.get("text"), data.get("buttons") if isinstance(data, dict) else None
@@ -150,6 +155,11 @@ def history_from_tracker(tracker: Any) -> tuple[list[dict[str, Any]], frozenset[
             text = event.get("text")
             if not isinstance(text, str):
                 continue
+            if rewound and text in said:
+                rewound = False
+                continue  # the same message read again, not said again
+            rewound = False
+            said.append(text)
             if text in titles:
                 shown = titles[text]
             elif text == REQUEST_HUMAN:

@@ -1,4 +1,8 @@
-"""CSV and JSON exports of transcripts, with spreadsheet formula injection neutralised."""
+"""CSV and JSON exports of transcripts, with spreadsheet formula injection neutralised.
+
+Times are ISO 8601 in the facility's time zone with its offset (``2026-12-01T23:04:05-05:00``),
+as the pages show them, so a reader never has to convert from UTC.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +12,20 @@ import json
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from admissions.web.transcript import Transcript
 
 CSV_COLUMNS: tuple[str, ...] = (
     "conversation_id",
     "reference_code",
-    "time_utc",
+    "time",
     "speaker",
     "text",
     "intent",
     "confidence",
     "entities",
+    "button_payload",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
@@ -35,15 +41,19 @@ def neutralise(value: str) -> str:
     return value
 
 
-def iso_utc(ts: float | None) -> str:
-    """Unix seconds as ISO 8601 UTC."""
+def iso_local(ts: float | None, tz: ZoneInfo) -> str:
+    """Unix seconds as ISO 8601 in ``tz`` with its UTC offset."""
     if ts is None:
         return ""
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(ts, timezone.utc).astimezone(tz).isoformat(timespec="seconds")
 
 
-def csv_rows(transcript: Transcript) -> Iterable[list[str]]:
-    """One CSV row per message of the conversation."""
+def _speaker(kind: str) -> str:
+    return "visitor" if kind == "opened" else kind
+
+
+def csv_rows(transcript: Transcript, tz: ZoneInfo) -> Iterable[list[str]]:
+    """One CSV row per message of the conversation (a tapped button as its title)."""
     for turn in transcript.turns:
         if turn.kind == "session":
             continue
@@ -53,12 +63,13 @@ def csv_rows(transcript: Transcript) -> Iterable[list[str]]:
         yield [
             transcript.conversation_id,
             transcript.reference_code or "",
-            iso_utc(turn.timestamp),
-            turn.kind,
+            iso_local(turn.timestamp, tz),
+            _speaker(turn.kind),
             turn.text,
             turn.intent or "",
             "" if turn.confidence is None else f"{turn.confidence:.3f}",
             entities if turn.entities else "",
+            turn.payload or "",
         ]
 
 
@@ -73,19 +84,22 @@ def csv_text(rows: Iterable[list[str]], *, header: bool = False) -> str:
     return buffer.getvalue()
 
 
-def json_document(transcript: Transcript) -> dict[str, Any]:
+def json_document(transcript: Transcript, tz: ZoneInfo) -> dict[str, Any]:
     """One conversation as a JSON-ready dict: messages with NLU details, final slots."""
     return {
         "conversation_id": transcript.conversation_id,
         "reference_code": transcript.reference_code,
-        "started_at_utc": iso_utc(transcript.started_at),
+        "time_zone": tz.key,
+        "started_at": iso_local(transcript.started_at, tz),
         "crisis_detected": transcript.crisis_ever,
         "slots": transcript.slots,
         "messages": [
             {
-                "time_utc": iso_utc(t.timestamp),
-                "speaker": t.kind,
+                "time": iso_local(t.timestamp, tz),
+                "speaker": _speaker(t.kind),
                 "text": t.text,
+                "button_payload": t.payload,
+                "crisis": t.crisis,
                 "intent": t.intent,
                 "confidence": t.confidence,
                 "entities": [{"entity": e.entity, "value": e.value} for e in t.entities],
@@ -101,3 +115,12 @@ def safe_filename(text: str) -> str:
     """A file-name-safe rendering of a conversation id."""
     cleaned = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in text)[:60]
     return cleaned or "conversation"
+
+
+def file_name(transcript: Transcript, fmt: str) -> str:
+    """The download's name: the conversation's code ("conversation-K7F-2Q.csv") when it has
+    one, which is what staff search and quote; else its id."""
+    code = transcript.reference_code
+    if code and safe_filename(code) == code:
+        return f"conversation-{code}.{fmt}"
+    return f"conversation-{safe_filename(transcript.conversation_id)}.{fmt}"

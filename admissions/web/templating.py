@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
 import jinja2
@@ -12,6 +13,7 @@ from aiohttp import web
 
 from admissions.facility import SHORT_NAMES
 from admissions.web.keys import FACILITY, USER
+from admissions.web.transcript import contact_wishes, fit_words, payer_text, tel_href
 
 
 async def staff_context(request: web.Request) -> dict[str, Any]:
@@ -21,6 +23,7 @@ async def staff_context(request: web.Request) -> dict[str, Any]:
         "user": user,
         "csrf_token": user.csrf_token if user else "",
         "facility_name": request.app[FACILITY].name,
+        "time_zone": request.app[FACILITY].admissions.time_zone.replace("_", " "),
     }
 
 
@@ -40,12 +43,23 @@ def filters(app: web.Application) -> dict[str, Any]:
     def utctime(value: datetime | None) -> str:
         return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") if value else ""
 
+    def zonedtime(value: datetime | None) -> str:
+        """Facility time with its zone and UTC offset: ``2026-12-02 10:48:05 AM EST (-05:00)``."""
+        return zoned(value, tz) if value else ""
+
     def program(value: str | None) -> str:
         if not value:
             return "—"
         return SHORT_NAMES.get(value, value)
 
-    return {"localtime": localtime, "utctime": utctime, "program": program}
+    return {"localtime": localtime, "utctime": utctime, "zonedtime": zonedtime, "program": program}
+
+
+def zoned(moment: datetime, tz: ZoneInfo) -> str:
+    """``moment`` in ``tz`` with the zone's abbreviation and UTC offset."""
+    local = moment.astimezone(tz)
+    offset = local.strftime("%z")  # "-0500"
+    return f"{local.strftime('%Y-%m-%d %I:%M:%S %p %Z')} ({offset[:3]}:{offset[3:]})"
 
 
 def path_segment(value: str) -> str:
@@ -74,5 +88,12 @@ def setup(app: web.Application) -> jinja2.Environment:
         context_processors=[staff_context],
     )
     env.filters.update(filters(app))
-    env.globals.update(conversation_url=conversation_url, callback_status_url=callback_status_url)
+    env.globals.update(
+        conversation_url=conversation_url,
+        callback_status_url=callback_status_url,
+        contact_wishes=contact_wishes,
+        tel_href=tel_href,
+        payer_text=payer_text,
+        fit_words=fit_words,
+    )
     return env

@@ -9,6 +9,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from admissions.web.chat_rasa import GREET, REQUEST_HUMAN, TALK_TO_A_PERSON
+
 PROGRAM_ORDER: tuple[str, ...] = ("op", "iop", "php", "residential")
 HIDDEN_SLOTS: frozenset[str] = frozenset({"requested_slot"})
 
@@ -26,15 +28,22 @@ class Entity:
 class Turn:
     """One line of the chat: a visitor message, an assistant message, or a session marker."""
 
-    kind: str  # "visitor" | "assistant" | "session"
+    kind: str  # "visitor" | "assistant" | "session" | "opened" (the widget's greeting trigger)
     timestamp: float
-    text: str = ""
+    text: str = ""  # what the visitor saw or chose: a tapped button shows as its title
+    payload: str | None = None  # the button payload Rasa received ("/affirm"), when tapped
     intent: str | None = None
     confidence: float | None = None
     entities: list[Entity] = field(default_factory=list)
     ranking: list[tuple[str, float]] = field(default_factory=list)
     buttons: list[str] = field(default_factory=list)
     event_id: int | None = None  # the tracker store row (visitor messages; for flagging)
+    crisis: bool = False  # a crisis message, or the assistant's crisis reply
+
+    @property
+    def tapped(self) -> bool:
+        """Whether the visitor tapped a button instead of typing."""
+        return self.payload is not None
 
 
 @dataclass
@@ -104,7 +113,7 @@ def _float(value: Any) -> float | None:
         return None
 
 
-def _user_turn(event: dict[str, Any], ts: float) -> Turn:
+def _user_turn(event: dict[str, Any], ts: float, titles: dict[str, str]) -> Turn:
     parse = _mapping(event.get("parse_data"))
     intent = _mapping(parse.get("intent"))
     entities = [
@@ -117,11 +126,25 @@ def _user_turn(event: dict[str, Any], ts: float) -> Turn:
         for r in (parse.get("intent_ranking") or [])[:3]
         if isinstance(r, dict)
     ]
+    text = _text(event.get("text"))
+    payload: str | None = None
+    kind = "visitor"
+    if text.startswith("/"):
+        payload = text
+        if text in titles:
+            text = titles[text]
+        elif text == REQUEST_HUMAN:
+            text = TALK_TO_A_PERSON
+        elif text == GREET:
+            kind, text = "opened", "The visitor opened the chat"
+    intent_name = _text(intent.get("name")) or None
     return Turn(
-        kind="visitor",
+        kind=kind,
         timestamp=ts,
-        text=_text(event.get("text")),
-        intent=_text(intent.get("name")) or None,
+        text=text,
+        payload=payload,
+        crisis=intent_name == "crisis",
+        intent=intent_name,
         confidence=_float(intent.get("confidence")),
         entities=entities,
         ranking=ranking,
@@ -129,10 +152,20 @@ def _user_turn(event: dict[str, Any], ts: float) -> Turn:
     )
 
 
-def _bot_turn(event: dict[str, Any], ts: float) -> Turn:
+def _buttons(event: dict[str, Any]) -> list[dict[str, Any]]:
     data = _mapping(event.get("data"))
-    buttons = [_text(b.get("title")) for b in data.get("buttons") or [] if isinstance(b, dict)]
-    return Turn(kind="assistant", timestamp=ts, text=_text(event.get("text")), buttons=buttons)
+    return [b for b in data.get("buttons") or [] if isinstance(b, dict)]
+
+
+def _bot_turn(event: dict[str, Any], ts: float) -> Turn:
+    utter = _text(_mapping(event.get("metadata")).get("utter_action"))
+    return Turn(
+        kind="assistant",
+        timestamp=ts,
+        text=_text(event.get("text")),
+        buttons=[_text(b.get("title")) for b in _buttons(event)],
+        crisis=utter.startswith("utter_crisis"),
+    )
 
 
 def _fit(value: Any) -> tuple[list[ProgramFitView], str | None]:
@@ -160,6 +193,14 @@ def _fit(value: Any) -> tuple[list[ProgramFitView], str | None]:
     return rows, (_text(need) or None)
 
 
+def _said_before(turns: list[Turn], raw: str) -> Turn | None:
+    """The latest visitor turn that Rasa received as ``raw`` (typed text or payload)."""
+    for turn in reversed(turns):
+        if turn.kind in ("visitor", "opened") and (turn.payload or turn.text) == raw:
+            return turn
+    return None
+
+
 def build(conversation_id: str, events: list[dict[str, Any]]) -> Transcript:
     """Turn the conversation's events (Rasa order) into a ``Transcript``."""
     turns: list[Turn] = []
@@ -167,13 +208,32 @@ def build(conversation_id: str, events: list[dict[str, Any]]) -> Transcript:
     crisis = False
     forget = False
     started: float | None = None
+    titles: dict[str, str] = {}  # payload -> title of the buttons the assistant offers now
+    after_visitor = True
+    rewound = False  # Rasa reverted the visitor's last message and will read it again
     for event in events:
         kind = event.get("event")
         ts = _float(event.get("timestamp")) or 0.0
-        if kind == "user":
+        if kind == "rewind":
+            rewound = True
+        elif kind == "user":
             started = ts if started is None else started
-            turns.append(_user_turn(event, ts))
+            turn = _user_turn(event, ts, titles)
+            earlier = _said_before(turns, _text(event.get("text"))) if rewound else None
+            if earlier is not None:
+                # said once, read twice (two-stage fallback): one turn, with the final reading
+                turn.timestamp, turn.text, turn.kind = earlier.timestamp, earlier.text, earlier.kind
+                turns[turns.index(earlier)] = turn
+            else:
+                turns.append(turn)
+            titles, after_visitor, rewound = {}, True, False
         elif kind == "bot":
+            if after_visitor:
+                titles, after_visitor = {}, False
+            for button in _buttons(event):
+                payload, title = _text(button.get("payload")), _text(button.get("title"))
+                if payload and title:
+                    titles[payload] = title
             turns.append(_bot_turn(event, ts))
         elif kind == "session_started":
             turns.append(Turn(kind="session", timestamp=ts))
@@ -186,7 +246,7 @@ def build(conversation_id: str, events: list[dict[str, Any]]) -> Transcript:
         elif kind in ("reset_slots", "restart"):
             slots = {}
     # Leading session markers before anything was said add nothing.
-    while turns and turns[0].kind == "session":
+    while turns and turns[0].kind in ("session", "opened"):
         turns.pop(0)
     fit, need = _fit(slots.get("program_fit"))
     return Transcript(
@@ -199,3 +259,53 @@ def build(conversation_id: str, events: list[dict[str, Any]]) -> Transcript:
         fit=fit,
         need_level=need,
     )
+
+
+def contact_wishes(slots: dict[str, Any]) -> str:
+    """The visitor's discreet-contact wishes in words: "No voicemail · no texts".
+
+    Anything but an explicit yes counts as no (the discreet choice).
+    """
+    voicemail = "Voicemail OK" if slots.get("consent_voicemail") is True else "No voicemail"
+    texts = "texts OK" if slots.get("consent_text") is True else "no texts"
+    return f"{voicemail} · {texts}"
+
+
+def tel_href(phone: Any) -> str | None:
+    """A ``tel:`` link for a US phone number as the visitor gave it, or None."""
+    digits = "".join(ch for ch in _text(phone) if ch.isdigit())
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    return f"tel:+1{digits}" if len(digits) == 10 else None
+
+
+def fit_words(fit: ProgramFitView) -> str:
+    """What a program's fit score (0-100) means, in a sentence."""
+    if fit.fits:
+        return "Fits: the visitor is free for enough of a track's sessions each week."
+    if fit.score is None:
+        return "Does not fit the visitor's week."
+    return (
+        f"Does not fit: the visitor's free time covers about {fit.score:.0f} % of what the "
+        "best track needs each week."
+    )
+
+
+PAYMENT_WORDS: dict[str, str] = {
+    "insurance": "insurance",
+    "medicaid": "Medicaid",
+    "medicare": "Medicare",
+    "self_pay": "self-pay",
+    "no_insurance": "no insurance",
+    "tight_money": "worried about cost",
+}
+
+
+def payer_text(slots: dict[str, Any]) -> str:
+    """The insurer, or how the visitor would pay: "Aetna", "Medicaid", "self-pay", "—"."""
+    payer = _text(slots.get("payer")).strip()
+    payment = _text(slots.get("payment")).strip()
+    kind = PAYMENT_WORDS.get(payment, payment.replace("_", " "))
+    if payer and kind and kind != "insurance" and kind.lower() != payer.lower():
+        return f"{payer} ({kind})"
+    return payer or kind or "—"

@@ -136,6 +136,14 @@ class Widget:
         before = len(self.bot_texts())
         buttons = [b for b in self.reply_buttons() if b.text.strip() == title]
         assert buttons, f"no reply button {title!r}: {[b.text for b in self.reply_buttons()]}"
+        # as a person would: scroll until the button is in plain view (a short screen keeps the
+        # text box over the bottom of the chat), then tap it
+        self.driver.execute_script(
+            "const b = arguments[0], r = b.getBoundingClientRect();"
+            "const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);"
+            "if (!hit || !(hit === b || b.contains(hit))) b.scrollIntoView({block: 'center'});",
+            buttons[0],
+        )
         buttons[0].click()
         return self.wait_bot(before + 1)[before:]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html as htmllib
+import re
 
 import pytest
 from yarl import URL
@@ -139,3 +140,101 @@ async def test_trainer_sees_no_transcript_links(sign_in):
     staff = await sign_in("tina", "trainer")
     home = await (await staff.client.get("/staff/")).text()
     assert "/staff/conversations" not in home and "Retraining" in home
+
+
+@pytest.fixture
+def tapped(tracker):
+    """A conversation through the real widget: the greeting trigger, tapped buttons, a crisis."""
+    c = Conversation("tapped-1")
+    c.visitor("/greet", intent="greet", confidence=1.0)
+    c.bot(
+        "Hi! Who are you looking for help for?",
+        buttons=[
+            {"title": "I want help for myself", "payload": "/ready_to_start"},
+            {"title": "I'm asking for someone I care about", "payload": "/ask_for_loved_one"},
+        ],
+    )
+    c.visitor("/ready_to_start", intent="ready_to_start", confidence=1.0)
+    c.bot("Are you safe right now?", buttons=[{"title": "Yes", "payload": "/affirm"}])
+    c.visitor("I took all my pills", intent="crisis", confidence=0.99)
+    c.slot("crisis_detected", True)
+    c.events.append(
+        {
+            "event": "bot",
+            "timestamp": c._tick(),
+            "text": "Please call 911 now.",
+            "metadata": {"utter_action": "utter_crisis_emergency"},
+            "data": {"buttons": [{"title": "Call 911", "payload": "tel:911"}]},
+        }
+    )
+    c.visitor("/request_human", intent="request_human", confidence=1.0)
+    write(tracker, c)
+
+
+async def test_tapped_buttons_show_their_titles_not_payloads(sign_in, tapped):
+    staff = await sign_in("karen", "admissions")
+    page = htmllib.unescape(await (await staff.client.get("/staff/conversations/tapped-1")).text())
+    texts = re.findall(r'<p class="text">(.*?)</p>', page, re.S)
+    assert '<span class="tapped">Tapped:</span> I want help for myself' in texts
+    assert '<span class="tapped">Tapped:</span> Talk to a person' in texts
+    assert not [t for t in texts if "/ready_to_start" in t or "/greet" in t]
+    # the payload is still there for the people who need it, inside the details
+    details = page[page.index("I want help for myself</p>") :]
+    details = details[: details.index("</details>")]
+    assert "<dt>payload</dt>" in details and "/ready_to_start" in details
+
+
+async def test_crisis_messages_are_highlighted(sign_in, tapped):
+    staff = await sign_in("karen", "admissions")
+    page = await (await staff.client.get("/staff/conversations/tapped-1")).text()
+    crisis = re.findall(r'<div class="bubble (visitor|assistant) crisis', page)
+    assert crisis == ["visitor", "assistant"]
+    assert page.count('<p class="crisis-label">Crisis message</p>') == 1
+    assert page.count('<p class="crisis-label">Crisis reply</p>') == 1
+    assert page.index("Crisis message</p>") < page.index("I took all my pills")
+
+
+@pytest.mark.parametrize(
+    ("roles", "open_"), [(("admissions",), False), (("admissions", "trainer"), True)]
+)
+async def test_nlu_details_open_only_for_trainers_and_admins(sign_in, chat, roles, open_):
+    staff = await sign_in("karen", *roles)
+    page = await (await staff.client.get("/staff/conversations/chat-1")).text()
+    toggles = re.findall(
+        r"<details class=\"nlu-details\"( open)?>\s*<summary>Details</summary>", page
+    )
+    assert toggles == [" open" if open_ else ""]
+    slots = re.search(r"<details( open)?>\s*<summary><h2 id=\"slots-h\"", page)
+    assert slots and (slots.group(1) == " open") is open_
+    assert "inform_payment (0.87)" in page  # inside the toggle, in the page either way
+
+
+async def test_admin_sees_the_details_open(sign_in, chat):
+    staff = await sign_in("ada", "admissions", "admin")
+    page = await (await staff.client.get("/staff/conversations/chat-1")).text()
+    assert '<details class="nlu-details" open>' in page
+
+
+async def test_flag_misunderstood_confirms(sign_in, chat, tracker):
+    staff = await sign_in("karen", "admissions")
+    page = await (await staff.client.get("/staff/conversations/chat-1")).text()
+    event_id = re.search(r'name="event_id" value="(\d+)"', page).group(1)
+    response = await staff.post("/staff/conversations/chat-1/flag", {"event_id": event_id})
+    assert response.status == 303
+    after = await (await staff.client.get(response.headers["Location"])).text()
+    assert 'role="status">Recorded: the message is in the retraining inbox.' in after
+    assert "Flagged just now: sent to the retraining inbox" in after
+    assert 'name="event_id"' not in after  # no second flag button for the same message
+    later = await (await staff.client.get("/staff/conversations/chat-1")).text()
+    assert "Flagged: in the retraining inbox" in later and "Recorded:" not in later
+
+
+async def test_callback_panel_and_fit_in_words(sign_in, chat):
+    staff = await sign_in("karen", "admissions")
+    page = htmllib.unescape(await (await staff.client.get("/staff/conversations/chat-1")).text())
+    assert '<a href="tel:+15555550199">(555) 555-0199</a>' in page
+    assert "<strong>Voicemail OK · no texts</strong>" in page
+    assert "Fits: the visitor is free for enough of a track's sessions each week." in page
+    assert "covers about 20 % of what the best track needs each week" in page
+    # the summary, the callback and the fit come before the transcript's messages in print
+    assert page.index('id="summary-h"') < page.index('id="callback-h"') < page.index('id="fit-h"')

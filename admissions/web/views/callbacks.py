@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from admissions.db import staff, transcripts
-from admissions.db.models import CALLBACK_STATUSES
+from admissions.db.models import CALLBACK_STATUSES, NOTES
 from admissions.db.transcripts import ConversationSummary, ListFilters
 from admissions.web import auth
 from admissions.web.keys import APP_DB, AUDIT, SETTINGS, TRACKER_DB, USER
@@ -19,7 +20,14 @@ from admissions.web.views.forms import page_number
 from admissions.web.views.lookup import conversation_summaries
 
 VIEWS = ("open", "all", *CALLBACK_STATUSES)
-_ORDER = {status: i for i, status in enumerate(CALLBACK_STATUSES)}
+# The queue also shows how the visitor would pay (the insurer gets its own column).
+QUEUE_SLOTS: tuple[str, ...] = (*transcripts.CALLBACK_SLOTS, "payer", "payment")
+MAX_ATTEMPT_NOTE = 500
+
+
+def row_anchor(conversation_id: str) -> str:
+    """A stable HTML id for a conversation's row (ids may hold any character)."""
+    return "cb-" + hashlib.sha256(conversation_id.encode()).hexdigest()[:12]
 
 
 @dataclass
@@ -32,6 +40,12 @@ class CallbackItem:
     attempts: int
     updated_by: str | None
     updated_at: Any
+    last_note: Any = None  # the conversation's latest note (an attempt's note, usually)
+
+    @property
+    def anchor(self) -> str:
+        """The row's HTML id: saving comes back to it."""
+        return row_anchor(self.summary.conversation_id)
 
 
 @auth.protected("admissions", action="callbacks_view")
@@ -40,6 +54,7 @@ async def callback_queue(request: web.Request) -> dict[str, Any]:
     """GET /staff/callbacks: pending requests (crisis first, oldest waiting first)."""
     view = request.query.get("status", "open")
     view = view if view in VIEWS else "open"
+    saved = request.query.get("saved", "")  # the row just saved stays, whatever its status
     rows, ready = await conversation_summaries(request, ListFilters(callback=True))
     async with request.app[APP_DB].connect() as conn:
         work = await staff.callback_work(conn, [r.conversation_id for r in rows])
@@ -54,19 +69,27 @@ async def callback_queue(request: web.Request) -> dict[str, Any]:
             updated_by=w.updated_by if w else None,
             updated_at=w.updated_at if w else None,
         )
-        if view == "all" or item.status == view or (view == "open" and item.status != "closed"):
+        wanted = (
+            view == "all" or item.status == view or (view == "open" and item.status != "closed")
+        )
+        if wanted or item.anchor == saved:
             items.append(item)
-    items.sort(key=lambda i: (not i.summary.crisis, _ORDER[i.status], i.summary.last_at))
+    # Crisis first, then oldest first. The status is not part of the order, so saving a new
+    # status never moves a row away from where the coordinator is working.
+    items.sort(key=lambda i: (not i.summary.crisis, i.summary.last_at))
     page_size = request.app[SETTINGS].page_size
     page = page_number(request.query)
     shown = items[(page - 1) * page_size : page * page_size]
     # Names and numbers are read from the tracker only for the requests on this page.
     async with request.app[TRACKER_DB].connect() as conn:
         slots = await transcripts.latest_slots(
-            conn, [i.summary.conversation_id for i in shown], transcripts.CALLBACK_SLOTS
+            conn, [i.summary.conversation_id for i in shown], QUEUE_SLOTS
         )
+    async with request.app[APP_DB].connect() as conn:
+        notes = await _last_notes(conn, [i.summary.conversation_id for i in shown])
     for item in shown:
         item.slots = slots.get(item.summary.conversation_id, {})
+        item.last_note = notes.get(item.summary.conversation_id)
     request[AUDIT].detail = {"status": view, "page": page, "results": len(items)}
     return {
         "items": shown,
@@ -77,7 +100,18 @@ async def callback_queue(request: web.Request) -> dict[str, Any]:
         "page": page,
         "pages": max(1, -(-len(items) // page_size)),
         "ready": ready,
+        "saved": saved,
     }
+
+
+async def _last_notes(conn: Any, ids: list[str]) -> dict[str, Any]:
+    """The newest note of each of these conversations."""
+    if not ids:
+        return {}
+    rows = await conn.execute(
+        sa.select(NOTES).where(NOTES.c.conversation_id.in_(ids)).order_by(NOTES.c.id)
+    )
+    return {row.conversation_id: row for row in rows}
 
 
 @auth.protected("admissions", action="callback_status")
@@ -88,6 +122,9 @@ async def callback_status(request: web.Request) -> web.StreamResponse:
     status = str(form.get("status", ""))
     if status not in CALLBACK_STATUSES:
         raise web.HTTPBadRequest(text="Unknown status.")
+    note = " ".join(str(form.get("note", "")).split())
+    if len(note) > MAX_ATTEMPT_NOTE:
+        raise web.HTTPBadRequest(text=f"A note has at most {MAX_ATTEMPT_NOTE} characters.")
     async with request.app[TRACKER_DB].connect() as conn:
         exists = (
             await conn.execute(
@@ -100,6 +137,13 @@ async def callback_status(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound(text="No conversation with that id (it may have been purged).")
     async with request.app[APP_DB].begin() as conn:
         await staff.set_callback_status(conn, cid, status, request[USER].username)
-    request[AUDIT].detail = {"status": status}
+        if note:  # one note per attempt, kept with the conversation's notes
+            await staff.add_note(conn, cid, request[USER].username, f"Callback {status}: {note}")
+    request[AUDIT].detail = {"status": status, "note": bool(note)}
     back = str(form.get("back", ""))
-    return redirect(auth.safe_next(back) if back else "/staff/callbacks")
+    target = auth.safe_next(back) if back else "/staff/callbacks"
+    if target.startswith("/staff/callbacks"):
+        # back to the same row, which says it was saved
+        anchor = row_anchor(cid)
+        target = f"{target}{'&' if '?' in target else '?'}saved={anchor}#{anchor}"
+    return redirect(target)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
+import sqlalchemy as sa
 from aiohttp import web
 
 from admissions.db import staff, transcripts
+from admissions.db.models import NLU_FLAGS
 from admissions.web import audit, auth, export
 from admissions.web.keys import APP_DB, AUDIT, FACILITY, SETTINGS, TRACKER_DB, USER
 from admissions.web.responses import redirect
@@ -74,12 +78,43 @@ async def transcript_page(request: web.Request) -> web.StreamResponse:
         notes = await staff.notes_for(conn, cid)
         review = (await staff.reviews_for(conn, [cid])).get(cid)
         work = (await staff.callback_work(conn, [cid])).get(cid)
+        flagged_ids = set(
+            (
+                await conn.execute(
+                    sa.select(NLU_FLAGS.c.event_id).where(NLU_FLAGS.c.conversation_id == cid)
+                )
+            ).scalars()
+        )
     request[AUDIT].detail = {"reference_code": transcript.reference_code}
+    just_flagged = _int_or_none(request.query.get("flagged", ""))
     return aiohttp_jinja2.render_template(
         "staff/transcript.html",
         request,
-        {"t": transcript, "notes": notes, "review": review, "work": work, "cid": cid},
+        {
+            "t": transcript,
+            "notes": notes,
+            "review": review,
+            "work": work,
+            "cid": cid,
+            "flagged_ids": flagged_ids,
+            # the flag view sends staff back here with ?flagged=<event id>: say it was recorded
+            "flagged": just_flagged if just_flagged in flagged_ids else None,
+            # the NLU's workings are for the people who retrain it
+            "details_open": request[USER].has_role("trainer", "admin"),
+        },
     )
+
+
+def _set_name(tz: ZoneInfo, fmt: str) -> str:
+    """A filtered export's file name: the facility's date of the export."""
+    return f"conversations-{datetime.now(tz).date().isoformat()}.{fmt}"
+
+
+def _int_or_none(text: str) -> int | None:
+    try:
+        return int(text)
+    except ValueError:
+        return None
 
 
 @auth.protected("admissions", action="note_add")
@@ -120,13 +155,14 @@ async def export_one(request: web.Request) -> web.StreamResponse:
     cid = request.match_info["cid"]
     fmt = _format(request)
     transcript = await _load(request, cid)
+    tz = request.app[FACILITY].admissions.tz
     request[AUDIT].detail = {"format": fmt, "conversations": 1}
-    name = f"transcript-{export.safe_filename(cid)}.{fmt}"
+    name = export.file_name(transcript, fmt)
     if fmt == "csv":
-        body = export.csv_text(export.csv_rows(transcript), header=True)
+        body = export.csv_text(export.csv_rows(transcript, tz), header=True)
         content_type = "text/csv"
     else:
-        body = json.dumps(export.json_document(transcript), ensure_ascii=False, indent=2)
+        body = json.dumps(export.json_document(transcript, tz), ensure_ascii=False, indent=2)
         content_type = "application/json"
     return web.Response(
         text=body,
@@ -156,7 +192,7 @@ async def export_set(request: web.Request) -> web.StreamResponse:
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/csv; charset=utf-8" if fmt == "csv" else "application/json",
-            "Content-Disposition": f'attachment; filename="transcripts.{fmt}"',
+            "Content-Disposition": f'attachment; filename="{_set_name(tz, fmt)}"',
         }
     )
     await response.prepare(request)
@@ -172,10 +208,10 @@ async def export_set(request: web.Request) -> web.StreamResponse:
             continue
         transcript = build(cid, events)
         if fmt == "csv":
-            chunk = export.csv_text(export.csv_rows(transcript))
+            chunk = export.csv_text(export.csv_rows(transcript, tz))
         else:
             chunk = ("" if first else ",\n") + json.dumps(
-                export.json_document(transcript), ensure_ascii=False
+                export.json_document(transcript, tz), ensure_ascii=False
             )
         first = False
         await response.write(chunk.encode())

@@ -27,6 +27,13 @@
   var COLOUR_RE = /^#[0-9a-fA-F]{6}$/;
   var DEFAULT_ACCENT = "#1f5f5b";
   var DEFAULT_ACCENT_TEXT = "#ffffff";
+  // Kept on one line: reference codes ("K7F-2Q", the alphabet of actions/handoff.py) and US
+  // phone numbers ("833-820-2922", "(412) 555-0143").
+  var KEEP_TOGETHER = [
+    { re: /[ACDEFGHJKMNPQRTUVWXY3479]{3}-[ACDEFGHJKMNPQRTUVWXY3479]{2}(?![A-Za-z0-9])/, className: "hlc-code" },
+    { re: /(?:\(\d{3}\) ?|\d{3}[-.])\d{3}[-.]\d{4}(?![0-9])/, className: "hlc-phone" }
+  ];
+  var SCROLL_MARGIN = 8;  // px left above the first message of a reply
   var finePointer = window.matchMedia && window.matchMedia("(pointer: fine)").matches;
 
   // ------------------------------------------------------------------ configuration
@@ -108,6 +115,31 @@
   function telLink(href, text, className) {
     if (!TEL_RE.test(href)) return null;
     return el("a", { href: href, className: className || "hlc-call" }, [icon(PHONE_ICON), el("span", { text: text })]);
+  }
+
+  function appendText(parent, text) {
+    // Text with its codes and phone numbers in spans that never break (textContent only).
+    var rest = text;
+    while (rest) {
+      var best = null;
+      KEEP_TOGETHER.forEach(function (kind) {
+        var m = kind.re.exec(rest);
+        while (m && m.index > 0 && /[A-Za-z0-9]/.test(rest.charAt(m.index - 1))) {
+          var after = kind.re.exec(rest.slice(m.index + 1));
+          if (after) after.index += m.index + 1;
+          m = after;
+        }
+        if (m && (!best || m.index < best.index)) best = { index: m.index, text: m[0], className: kind.className };
+      });
+      if (!best) {
+        parent.appendChild(document.createTextNode(rest));
+        break;
+      }
+      if (best.index) parent.appendChild(document.createTextNode(rest.slice(0, best.index)));
+      parent.appendChild(el("span", { className: best.className, text: best.text }));
+      rest = rest.slice(best.index + best.text.length);
+    }
+    return parent;
   }
 
   function randomId() {
@@ -195,12 +227,14 @@
   var restartButton = el("button", { type: "button", className: "hlc-primary", text: "Start a new chat" });
   var endedBox = el("div", { className: "hlc-ended", hidden: true }, [endedText, restartButton]);
 
+  var footer = el("div", { className: "hlc-footer" }, [form, confirmBox, tools]);
+
   // the scrolling area: focusable so that keyboard users can scroll it
   var body = el("div", { className: "hlc-body", role: "region", "aria-label": "Conversation", tabindex: "0" },
     [logRegion, typing, endedBox]);
   var panel = el("section", {
     id: "hlc-panel", className: "hlc-panel", "aria-labelledby": "hlc-title", hidden: true
-  }, [header, emergency, body, status, alertBox, replies, form, confirmBox, tools]);
+  }, [header, emergency, body, status, alertBox, replies, footer]);
 
   root.appendChild(panel);
   root.appendChild(launcher);
@@ -220,15 +254,59 @@
   };
 
   // ------------------------------------------------------------------ rendering
+  // The first message of the latest reply: the view is scrolled so that it is at the top (or,
+  // when the whole reply fits below what was there, to the end), never past it. Without one
+  // (the visitor just sent something) the view goes to the end.
+  var anchor = null;
+
+  function scroller() {
+    // The message area scrolls; on short screens (200 % zoom) the whole panel does.
+    var overflow = window.getComputedStyle(body).overflowY;
+    return overflow === "auto" || overflow === "scroll" ? body : panel;
+  }
+
+  var settledIn = null;  // the scroller settle() last used
+
+  function settle() {
+    var box = settledIn = scroller();
+    var end = box.scrollHeight - box.clientHeight;
+    if (!anchor || anchor.parentNode !== log) {
+      box.scrollTop = end;
+      return;
+    }
+    var top = anchor === log.firstChild ? 0 : box.scrollTop +
+      anchor.getBoundingClientRect().top - box.getBoundingClientRect().top - SCROLL_MARGIN;
+    box.scrollTop = Math.max(0, Math.min(end, top));
+  }
+
+  function unhide(node) {
+    // A control that gets focus is never left under the sticky footer (short screens).
+    if (scroller() !== panel || footer.contains(node) || window.getComputedStyle(footer).position !== "sticky") return;
+    var cover = footer.getBoundingClientRect().top;
+    var box = node.getBoundingClientRect();
+    // (a region taller than the room left, like the conversation itself, stays where it is)
+    if (box.bottom > cover && box.height < cover - panel.getBoundingClientRect().top) {
+      panel.scrollTop += box.bottom - cover + SCROLL_MARGIN;
+    }
+  }
+
   function scrollToEnd() {
-    body.scrollTop = body.scrollHeight;
+    anchor = null;
+    settle();
+  }
+
+  function anchorAt(items) {
+    // Keep the first of the new bot messages in view (the reply starts there).
+    var first = items.filter(function (item) { return item.classList.contains("hlc-bot"); })[0];
+    if (first) anchor = first;
+    settle();
   }
 
   function renderMessage(message, before) {
     var fromBot = message.from === "bot";
     var item = el("li", { className: "hlc-msg " + (fromBot ? "hlc-bot" : "hlc-visitor") });
     item.appendChild(el("span", { className: "hlc-sr", text: fromBot ? "Assistant: " : "You: " }));
-    if (message.text) item.appendChild(el("p", { className: "hlc-text", text: message.text }));
+    if (message.text) item.appendChild(appendText(el("p", { className: "hlc-text" }), message.text));
     if (fromBot) {
       var calls = (message.buttons || []).filter(function (b) { return b.tel; });
       if (calls.length) {
@@ -238,7 +316,6 @@
       }
     }
     log.insertBefore(item, before || null);
-    scrollToEnd();
     return item;
   }
 
@@ -272,19 +349,23 @@
         replies.appendChild(button);
       });
     });
-    scrollToEnd();
+    settle();  // the suggestions change the room left for the messages
   }
 
   function renderAll(messages, quiet, before) {
     if (quiet) logRegion.setAttribute("aria-live", "off");
-    messages.forEach(function (m) { renderMessage(m, before); });
+    var items = messages.map(function (m) { return renderMessage(m, before); });
     if (quiet) window.setTimeout(function () { logRegion.setAttribute("aria-live", "polite"); }, 0);
+    // a resumed history opens at the start of its last reply
+    var lastVisitor = -1;
+    items.forEach(function (item, i) { if (item.classList.contains("hlc-visitor")) lastVisitor = i; });
+    anchorAt(items.slice(lastVisitor + 1));
     showReplies(messages);
   }
 
   function setTyping(on) {
     typing.hidden = !on;
-    if (on) scrollToEnd();
+    if (on) settle();
   }
 
   function setStatus(text) {
@@ -404,6 +485,7 @@
     state.wanted = true;
     if (!state.started && !state.starting) startSession();
     var item = renderMessage({ from: "visitor", text: shown });
+    scrollToEnd();
     body.id = randomId();
     state.queue.push({ body: body, item: item });
     // Keyboard users wait in the (empty) suggestions area, so Tab reaches the next buttons;
@@ -430,7 +512,7 @@
         setOffline(false);
         markMessage(next.item, "");
         var messages = result.data.messages || [];
-        messages.forEach(function (m) { renderMessage(m); });
+        anchorAt(messages.map(function (m) { return renderMessage(m); }));
         if (!state.queue.length) showReplies(messages);
         pump();
       } else if (status === 0) {
@@ -483,10 +565,11 @@
     state.wanted = true;
     if (!state.started) startSession();
     if (focusInput) input.focus();
-    scrollToEnd();
+    settle();
   }
 
   function closePanel() {
+    root.classList.remove("hlc-is-resumed");
     panel.hidden = true;
     root.classList.remove("hlc-is-open");
     launcher.hidden = false;
@@ -522,6 +605,7 @@
     state.wanted = false;
     state.blocked = false;
     log.textContent = "";
+    anchor = null;
     replies.textContent = "";
     input.value = "";
     updateCount();
@@ -595,6 +679,7 @@
     sendMessage({ payload: "/request_human", title: "Talk to a person" }, "Talk to a person",
       event.detail === 0);
   });
+  panel.addEventListener("focusin", function (event) { unhide(event.target); });
   endButton.addEventListener("click", askEnd);
   confirmNo.addEventListener("click", cancelEnd);
   confirmYes.addEventListener("click", endChat);
@@ -604,6 +689,11 @@
       if (!confirmBox.hidden) cancelEnd();
       else closePanel();
     }
+  });
+  window.addEventListener("resize", function () {
+    // A phone keyboard or a zoom can switch between the message area scrolling and the whole
+    // panel scrolling: keep the reply (or the end) in view across the switch.
+    if (!panel.hidden && scroller() !== settledIn) settle();
   });
   window.addEventListener("online", function () {
     if (state.endPending) sendEnd();
@@ -625,6 +715,7 @@
       if (result.status === 200 && result.data.active && (result.data.messages || []).length) {
         state.started = true;
         renderAll(result.data.messages, true);
+        root.classList.add("hlc-is-resumed");  // a reload shows the chat as it was: no animation
         openPanel(false);
       } else if (cfg.open) {
         openPanel(false);
