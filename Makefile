@@ -29,7 +29,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(SPACY_DIR)/meta.json
 PIP_QUIET := 2>&1 | { grep -v -e 'is ignored: it is neither' -e '^DEPRECATION' -e 'pip 23.1 will enforce' -e 'legacy .setup.py install' || true; }
 
-.PHONY: help setup run test lint format train eval eval-seeds bench clean admin purge record-fixtures \
+.PHONY: help setup run test lint format train eval eval-seeds simulate bench clean admin purge record-fixtures \
         test-python test-app validate test-stories test-e2e var system-deps test-browser check-advisories test-faults faults retrain test-training bench-retrain
 
 help: ## List the targets
@@ -108,7 +108,8 @@ lint: $(RASA_VENV)/.installed ## ruff (lint + format check) and mypy
 	@$(RASA_VENV)/bin/ruff format --check .
 	@$(RASA_VENV)/bin/mypy admissions/profile.py admissions/facility.py admissions/fit.py \
 	  admissions/hours.py admissions/extract.py admissions/schedule.py admissions/safety.py \
-	  admissions/nlp_builder.py actions rasa_addons
+	  admissions/nlp_builder.py admissions/stretch.py admissions/extract_relative.py \
+	  admissions/extract_screening.py actions rasa_addons
 	@if [ -d admissions/web ] && [ -x $(APP_VENV)/bin/mypy ]; then \
 	  $(APP_VENV)/bin/mypy admissions/web admissions/db admissions/training; fi
 
@@ -190,6 +191,9 @@ bench-retrain: $(APP_VENV)/.installed $(RASA_VENV)/.installed var $(MODEL) ## Ti
 # ---------------------------------------------------------------- measure
 eval: var $(MODEL) ## NLU evaluation on the held-out set -> results/eval
 	@$(PY) -m benchmarks.nlu_eval --out $(RESULTS)/eval
+
+simulate: var $(MODEL) ## 73 scripted visitors over REST against real servers -> results/simulate
+	@$(PY) -m benchmarks.simulate --out $(RESULTS)/simulate $(if $(URL),--url $(URL)) $(if $(ONLY),--only $(ONLY)) $(if $(TRANSCRIPTS),--transcripts $(TRANSCRIPTS))
 
 eval-seeds: var $(RASA_VENV)/.installed $(SPACY_DIR)/meta.json ## Held-out intent F1 over 4 DIET seeds (~10 min) -> results/eval/seeds.md
 	@$(PY) -m benchmarks.nlu_seeds --seeds $(or $(SEEDS),42,1,2,7) --out $(RESULTS)/eval

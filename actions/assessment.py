@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -9,10 +10,12 @@ from rasa_sdk.events import ActionExecutionRejected, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.questions import QUESTIONS, render
+from actions import runtime
+from actions.questions import QUESTIONS, render, render_clarify
 from actions.slots import ASSESSMENT_SLOTS, DIGRESSIONS, QUESTIONS_TO_ANSWER, profile_from_slots
-from admissions.fit import summarize
+from admissions.fit import read_back, summarize
 from admissions.profile import WeeklyPicture
+from admissions.stretch import find_stretch
 
 
 class ValidateAssessmentForm(FormValidationAction):
@@ -29,9 +32,20 @@ class ValidateAssessmentForm(FormValidationAction):
         events = await super().run(dispatcher, tracker, domain)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         extracted = [
-            e for e in events if e.get("event") == "slot" and e["name"] != "requested_slot"
+            e
+            for e in events
+            if e.get("event") == "slot"
+            and e["name"] != "requested_slot"
+            and not (e["name"] == "clarify" and e.get("value") is None)
         ]
-        if extracted and intent in QUESTIONS_TO_ANSWER:
+        requested = tracker.get_slot("requested_slot")
+        answered = any(e["name"] == requested and e.get("value") is not None for e in extracted)
+        text = str(tracker.latest_message.get("text") or "")
+        if (
+            extracted
+            and intent in QUESTIONS_TO_ANSWER
+            and not (answered and not _asks(text) and not _leaves(text))
+        ):
             # The facts stay, but a question must not be swallowed: step aside so the
             # digression rule answers it, then the form resumes with the next question.
             events.append(ActionExecutionRejected("assessment_form"))
@@ -41,6 +55,23 @@ class ValidateAssessmentForm(FormValidationAction):
             events.append(SlotSet("assessment_started", True))
         return events
 
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        """The domain's questions, then one near-miss question when a track almost fits."""
+        slots = list(domain_slots)
+        if tracker.get_slot("near_miss_ok") is not None:
+            return [*slots, "near_miss_ok"]
+        if any(tracker.get_slot(s) is None for s in slots):
+            return slots
+        if find_stretch(profile_from_slots(tracker.slots), runtime.facility()) is not None:
+            slots.append("near_miss_ok")
+        return slots
+
     def validate_availability(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -48,6 +79,27 @@ class ValidateAssessmentForm(FormValidationAction):
         if WeeklyPicture.from_slot(value).is_empty():
             return {"availability": None}
         return {"availability": value}
+
+
+_QUESTION_START = re.compile(
+    r"^\W*(what|how|is|are|can|could|do|does|will|would|who|where|when|why|which)\b"
+)
+
+
+_LEAVING = re.compile(
+    r"\b(bye|goodbye|good night|goodnight|gtg|g2g|gotta go|got to go|have to go|need to go|"
+    r"talk later|ttyl|see ya|see you|done for now)\b"
+)
+
+
+def _leaves(text: str) -> bool:
+    """Does the message say goodbye in words ("fine, bye"), not only by the classifier's guess?"""
+    return bool(_LEAVING.search(text.lower()))
+
+
+def _asks(text: str) -> bool:
+    """Does the message ask something (so an answer in it must not swallow the question)?"""
+    return "?" in text or bool(_QUESTION_START.match(text.lower()))
 
 
 def _filled_something(tracker: Tracker) -> bool:
@@ -114,8 +166,12 @@ def _ask_action(slot: str) -> type[Action]:
         ) -> list[dict[str, Any]]:
             counts = dict(tracker.get_slot("ask_counts") or {})
             intent = (tracker.latest_message.get("intent") or {}).get("name")
-            resumed = (intent in DIGRESSIONS and intent != "nlu_fallback") or _filled_something(
-                tracker
+            clarify = tracker.get_slot("clarify")
+            clarify = clarify if isinstance(clarify, dict) and clarify.get("slot") == slot else None
+            resumed = (
+                (intent in DIGRESSIONS and intent != "nlu_fallback")
+                or _filled_something(tracker)
+                or clarify is not None  # a specific follow-up is not a failed answer
             )
             # Resuming after a digression or a crisis is not a failed answer.
             counts[slot] = max(1, int(counts.get(slot, 0))) if resumed else counts.get(slot, 0) + 1
@@ -128,7 +184,11 @@ def _ask_action(slot: str) -> type[Action]:
             updated = _changed_answers(tracker)
             if updated:
                 dispatcher.utter_message(text="Got it, I've updated that. " + " ".join(updated))
-            text, buttons = render(slot, counts[slot], loved_one)
+            text, buttons = (
+                render_clarify(slot, clarify, loved_one)
+                if clarify
+                else render(slot, counts[slot], loved_one)
+            )
             dispatcher.utter_message(text=text, buttons=buttons)
             return events
 
@@ -138,3 +198,54 @@ def _ask_action(slot: str) -> type[Action]:
 
 
 ASK_ACTIONS = [_ask_action(slot) for slot in QUESTIONS]
+
+CONFIRM_BUTTONS = [
+    {"title": "Yes, that's right", "payload": "/affirm"},
+    {"title": "Change it", "payload": "/deny"},
+]
+
+
+class ActionAskAvailabilityConfirmed(Action):
+    """Read the weekly picture back before scoring, so a misreading costs one turn."""
+
+    def name(self) -> str:
+        """Action name used in domain.yml."""
+        return "action_ask_availability_confirmed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        """Say what was understood of the free time, with [Yes] [Change it]."""
+        events: list[dict[str, Any]] = []
+        if tracker.get_slot("severe_withdrawal") and not tracker.get_slot("withdrawal_warned"):
+            dispatcher.utter_message(response="utter_withdrawal_warning")
+            events.append(SlotSet("withdrawal_warned", True))
+        dispatcher.utter_message(
+            text=read_back(profile_from_slots(tracker.slots)), buttons=CONFIRM_BUTTONS
+        )
+        return events
+
+
+class ActionAskNearMissOk(Action):
+    """Ask whether a track that almost fits could be made to work ("until 1 PM?")."""
+
+    def name(self) -> str:
+        """Action name used in domain.yml."""
+        return "action_ask_near_miss_ok"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        """The near-miss question with [Yes, I could] [No]; skipped when nothing almost fits."""
+        stretch = find_stretch(profile_from_slots(tracker.slots), runtime.facility())
+        if stretch is None:
+            return [SlotSet("near_miss_ok", False)]
+        loved_one = tracker.get_slot("visitor_role") == "loved_one"
+        dispatcher.utter_message(
+            text=stretch.question,
+            buttons=[
+                {"title": "Yes, they could" if loved_one else "Yes, I could", "payload": "/affirm"},
+                {"title": "No", "payload": "/deny"},
+            ],
+        )
+        return []

@@ -8,6 +8,8 @@ Runs after every user message (custom slot mapping), so facts volunteered early
 from __future__ import annotations
 
 import logging
+import re
+from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -15,10 +17,20 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import runtime
-from actions.slots import DIGRESSIONS, NONE_VALUE, READY_WORDS, SCREENING_SLOTS
+from actions.slots import (
+    DIGRESSIONS,
+    NONE_VALUE,
+    READY_WORDS,
+    SCREENING_SLOTS,
+    profile_from_slots,
+)
 from admissions.extract import Facts, extract_facts, to_first_person
+from admissions.extract_relative import care_away_picture, mentions_care_away, read_relative
 from admissions.extract_schedule import BARE_WORK_DESCRIPTIONS
+from admissions.extract_screening import UNCLEAR, read_screening
 from admissions.profile import WEEKDAYS, WeeklyPicture, merge_windows
+from admissions.schedule import DAY_END, DAY_START
+from admissions.stretch import find_stretch
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +39,22 @@ YES_INTENTS = {"affirm"}
 NO_INTENTS = {"deny"}
 
 
-ASKED_ABOUT = {"work_school": "work", "availability": "free"}
+ASKED_ABOUT = {
+    "work_school": "work",
+    "availability": "free",
+    "availability_confirmed": "free",
+    "caregiving": "care",
+}
+ON_LEAVE = "works, on leave"  # work_school for a visitor who can step away from the job
+# Intents the classifier guesses for short replies ("scared honestly", "now"): the reply
+# still answers the question that was asked.
+SHORT_ANSWER_GUESSES = {
+    "nlu_fallback",
+    "greet",
+    "thanks",
+    "out_of_scope",
+    "bot_challenge",
+}
 
 
 def _merged(new: WeeklyPicture, old_slot: Any, replace: bool) -> dict[str, Any]:
@@ -48,6 +75,8 @@ def _facts_events(facts: Facts, tracker: Tracker) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     if facts.payment is not None:
         events.append(SlotSet("payment", facts.payment))
+        if facts.payer is None and facts.payment != "insurance" and tracker.get_slot("payer"):
+            events.append(SlotSet("payer", None))  # "I'd pay myself" after "Humana"
     if facts.payer is not None:
         events.append(SlotSet("payer", facts.payer))
         if facts.payment is None:
@@ -90,17 +119,48 @@ def _keep_details(events: list[dict[str, Any]], tracker: Tracker) -> list[dict[s
 
 def _readiness(intent: str | None, answer: bool | None, text: str) -> str | None:
     """Any answer to "how ready do you feel?" says something: ready, or not sure yet."""
-    if intent in DIGRESSIONS:
-        return None
+    if (intent in DIGRESSIONS and intent not in SHORT_ANSWER_GUESSES) or "?" in text:
+        return None  # a question or a digression, not an answer
     if answer is True or intent in ("ready_to_start", "for_someone_else", "affirm"):
         return "ready"
     if answer is False or intent in ("not_ready", "deny"):
         return "unsure"
-    return "ready" if any(w in text.lower().split() for w in READY_WORDS) else "unsure"
+    words = set(re.findall(r"[a-z]+", text.lower()))
+    return "ready" if words & set(READY_WORDS) else "unsure"
+
+
+# A follow-up about work hours, and the reference it resolves once they are known.
+_WORK_FOLLOW_UPS = {
+    "after_work": "after my shift",
+    "before_work": "before my shift",
+    "days_off": "on my days off",
+    "not_working": "whenever i'm not at work",
+}
+_NO_WORK = re.compile(
+    r"\b(stopped working|(?:do|does|did)n'?t work|not working|no job|no longer work\w*|"
+    r"quit (?:my|her|his|their) job|lost (?:my|her|his|their) job|laid off|dropped out|"
+    r"stay[- ]at[- ]home|sahm|sahd|home with the (?:kids|baby|children)|homemaker|housewife|"
+    r"househusband|between jobs|unemployed|retired|on disability|on ssi|on ssdi|out of work)\b"
+)
+_ANY_TIME = re.compile(
+    r"\b(all week|any ?time|whenever(?! (?:my|his|her|the|he|she|they))|all day every day|"
+    r"days and evenings|pretty much always|wide open|totally free|free all the time|"
+    r"every day,? all day|whatever works|any day)\b"
+)
+_NOBODY_NOW = re.compile(r"\b(?:nobody|no one|noone)\b(?! else)")
+_OWNS = re.compile(r"\b(?:i|we|he|she|they)\s+(?:have|has|got|'ve)\b|\bmy\b|\bour\b|\bi'?m on\b")
+_CONFIRMS = re.compile(
+    r"^\W*(that'?s (right|correct|it)|correct|right|exactly|perfect|sounds right)\b"
+)
+_CHANGES = re.compile(r"\b(change|wrong|not right|incorrect|not quite|fix)\b")
 
 
 def _answer_events(
-    requested: str | None, intent: str | None, facts: Facts, text: str = ""
+    requested: str | None,
+    intent: str | None,
+    facts: Facts,
+    text: str = "",
+    counts: dict[str, int] | None = None,
 ) -> list[dict[str, Any]]:
     """Slot events for a plain answer to the question being asked (yes/no, "nobody")."""
     answer: bool | None = None
@@ -110,16 +170,135 @@ def _answer_events(
         answer = False
     elif facts.answer is not None:
         answer = facts.answer
-    if requested in SCREENING_SLOTS and answer is not None:
-        return [SlotSet(requested, answer)]
+    if requested in SCREENING_SLOTS:
+        # The content wins over the word: "no — my brother still uses in the house" is a yes.
+        content = read_screening(requested, text) if text and not text.startswith("/") else None
+        if content == UNCLEAR:
+            return [SlotSet("clarify", {"slot": requested, "kind": "contradiction"})]
+        if isinstance(content, bool):
+            return [SlotSet(requested, content)]
+        return [SlotSet(requested, answer)] if answer is not None else []
     if requested == "caregiving" and facts.caregiving is None and answer is False:
         return [SlotSet("caregiving", NONE_VALUE)]
     if requested == "work_school" and facts.work_school is None and answer is False:
         return [SlotSet("work_school", NONE_VALUE), SlotSet("busy_schedule", None)]
+    if requested == "work_school" and facts.work_school is None and _NO_WORK.search(text.lower()):
+        return [SlotSet("work_school", NONE_VALUE), SlotSet("busy_schedule", None)]
+    if requested == "work_school" and facts.work_school is None and facts.can_take_leave:
+        # "I'm on short-term disability until spring": a job they can step away from
+        return [SlotSet("work_school", ON_LEAVE)]
+    if requested == "availability_confirmed" and facts.free is None:
+        if answer is True or _CONFIRMS.search(text.lower()):
+            return [SlotSet("availability_confirmed", True)]
+        if answer is False or _CHANGES.search(text.lower()):
+            # back to the free-time question, asked afresh (not as a failed answer)
+            return [
+                SlotSet("availability", None),
+                SlotSet("availability_confirmed", None),
+                SlotSet("ask_counts", {**(counts or {}), "availability": 0}),
+            ]
+        return []
+    if requested == "near_miss_ok":
+        if answer is True or intent == "affirm":
+            return [SlotSet("near_miss_ok", True)]
+        if answer is False or intent == "deny":
+            return [SlotSet("near_miss_ok", False)]
+        return []
     if requested == "readiness":
         value = _readiness(intent, answer, text)
         return [SlotSet("readiness", value)] if value else []
     return []
+
+
+def _stretched(events: list[dict[str, Any]], tracker: Tracker) -> list[dict[str, Any]]:
+    """On "yes, I could" to a near miss, add the stretched hours to the free time."""
+    if not any(e["name"] == "near_miss_ok" and e["value"] is True for e in events):
+        return []
+    stretch = find_stretch(profile_from_slots(tracker.slots), runtime.facility())
+    if stretch is None:
+        return []
+    free = WeeklyPicture.from_slot(tracker.get_slot("availability"))
+    return [SlotSet("availability", stretch.apply(free).to_slot())]
+
+
+_FREE_CUE = re.compile(r"\b(free|available|availability|can (come|do|make)|could (come|do|make))\b")
+
+
+def _in_context(
+    facts: Facts, text: str, requested: str | None, tracker: Tracker
+) -> tuple[Facts, list[dict[str, Any]]]:
+    """Read the message next to what the visitor already said (care-away time, work hours).
+
+    * Hours of someone the visitor cares for ("he's at kindergarten 8:30 to 12:30") are when
+      that person is away, kept as ``care_away``; they are free time only when said so.
+    * "whenever he's at kindergarten", "on my days off", "after my shift" resolve against
+      ``care_away`` and the work hours; what cannot be resolved gets a specific follow-up.
+    """
+    if text.startswith("/"):
+        return facts, []
+    events: list[dict[str, Any]] = []
+    lowered = text.lower()
+    if "?" in text and not _OWNS.search(lowered):
+        # "do you guys accept medicaid?" asks about Medicaid; it doesn't say they have it
+        facts = replace(facts, payment=None, payer=None)
+    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+    if intent == "for_someone_else" and requested is None:
+        facts = replace(facts, caregiving=None)  # "my son" is who they ask for, not a dependant
+    pending = tracker.get_slot("clarify")
+    if (
+        isinstance(pending, dict)
+        and pending.get("kind") in _WORK_FOLLOW_UPS
+        and requested == "availability"
+    ):
+        # the answer to "what time does your shift end?" is work hours; the free time is then
+        # the reference the visitor made ("after my shift") resolved against them
+        work = extract_facts(text, runtime.nlp(), asked_about="work")
+        if work.busy is not None and not work.busy.is_empty():
+            resolved = read_relative(
+                _WORK_FOLLOW_UPS[pending["kind"]],
+                work.busy,
+                WeeklyPicture(),
+                tracker.get_slot("visitor_role") == "loved_one",
+            )
+            facts = replace(
+                work,
+                free=resolved.free if resolved is not None else None,
+                work_school=work.work_school or "works",
+            )
+            return facts, events
+    away = (
+        care_away_picture(text, runtime.nlp())
+        if (facts.caregiving or requested == "caregiving") and mentions_care_away(lowered)
+        else None
+    )
+    if away is not None:
+        events.append(SlotSet("care_away", away.to_slot()))
+        if not _FREE_CUE.search(lowered):
+            # his kindergarten hours are not the visitor's free or busy time (unless said so)
+            facts = replace(facts, free=None, busy=None)
+    if requested in ("availability", "availability_confirmed") or _FREE_CUE.search(lowered):
+        busy = WeeklyPicture.from_slot(tracker.get_slot("busy_schedule"))
+        care_away = next(
+            (WeeklyPicture.from_slot(e["value"]) for e in events if e["name"] == "care_away"),
+            WeeklyPicture.from_slot(tracker.get_slot("care_away")),
+        )
+        loved_one = tracker.get_slot("visitor_role") == "loved_one"
+        relative = read_relative(text, busy, care_away, loved_one)
+        if relative is not None and relative.free is not None:
+            facts = replace(facts, free=relative.free)
+        elif relative is not None and relative.follow_up:
+            facts = replace(facts, free=None)
+            events.append(
+                SlotSet(
+                    "clarify",
+                    {"slot": "availability", "text": relative.follow_up, "kind": relative.kind},
+                )
+            )
+        elif requested == "availability" and (facts.free is None or facts.free.is_empty()):
+            if _ANY_TIME.search(lowered):  # "free pretty much all week, days and evenings"
+                every_day = {day: [(DAY_START, DAY_END)] for day in WEEKDAYS}
+                facts = replace(facts, free=WeeklyPicture(every_day))
+    return facts, events
 
 
 class ActionExtractFacts(Action):
@@ -155,7 +334,25 @@ class ActionExtractFacts(Action):
             facts = extract_facts(
                 to_first_person(text), runtime.nlp(), asked_about=ASKED_ABOUT.get(str(requested))
             )
-        events = _facts_events(facts, tracker)
+        if (
+            facts.correction
+            and facts.caregiving is None
+            and tracker.get_slot("caregiving") not in (None, NONE_VALUE)
+            and _NOBODY_NOW.search(text.lower())
+        ):
+            # "actually she's 22 and looks after herself, so no one really"
+            facts = replace(facts, caregiving=[])
+        if facts.correction and not (facts.free or facts.busy or facts.work_school):
+            # "actually I meant Tuesdays and Thursdays" corrects the last schedule answer
+            about = "free" if tracker.get_slot("availability") else "work"
+            if about == "free" or tracker.get_slot("work_school"):
+                retry = extract_facts(text, runtime.nlp(), asked_about=about)
+                if retry.free or retry.busy:
+                    facts = retry
+        facts, context_events = _in_context(facts, text, requested, tracker)
+        if requested == "availability_confirmed" and facts.free is not None:
+            facts = replace(facts, correction=True)  # "no, only mornings": a new picture
+        events = _facts_events(facts, tracker) + context_events
         if intent in DIGRESSIONS and intent != "nlu_fallback" and not facts.correction:
             # A question is not a correction: "is this confidential? my job can't find out"
             # must not replace the work hours given earlier with a bare "works".
@@ -163,8 +360,14 @@ class ActionExtractFacts(Action):
         if not facts.correction:
             events = _keep_details(events, tracker)
         filled = {e["name"] for e in events}
+        counts = tracker.get_slot("ask_counts")
         events += [
-            e for e in _answer_events(requested, intent, facts, text) if e["name"] not in filled
+            e
+            for e in _answer_events(requested, intent, facts, text, counts)
+            if e["name"] not in filled
         ]
+        events += _stretched(events, tracker)
+        if tracker.get_slot("clarify") and not any(e["name"] == "clarify" for e in events):
+            events.append(SlotSet("clarify", None))  # a follow-up lasts one turn
         logger.info("extracted %d slot(s) for requested=%s", len(events), requested)
         return events

@@ -127,3 +127,18 @@ def render(slot: str, attempt: int, loved_one: bool) -> tuple[str, list[dict[str
         )
         buttons = [*q.easy, CALL_BUTTON]
     return text, buttons
+
+
+def render_clarify(
+    slot: str, clarify: dict[str, str], loved_one: bool
+) -> tuple[str, list[dict[str, str]]]:
+    """A specific follow-up for ``slot``: the question the reply left open, or an ask-back.
+
+    ``clarify["text"]`` is a follow-up such as "What time does kindergarten finish?"; without
+    it, the reply said both yes and no ("nobody drinks, but it's chaos"), so ask again plainly.
+    """
+    q = QUESTIONS[slot]
+    if clarify.get("text"):
+        return clarify["text"], []
+    text = q.loved_one_text if loved_one else q.self_text
+    return f"I want to be sure I have this right. {text}", list(q.easy)

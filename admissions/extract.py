@@ -87,7 +87,7 @@ def _extract(text: str, nlp: Language, asked_about: str | None) -> Facts:
         busy=schedule.busy,
         work_school=schedule.work_school,
         free=schedule.free,
-        caregiving=read_caregiving(doc),
+        caregiving=read_caregiving(doc, asked=asked_about == "care"),
         payment=payment.payment,
         payer=payment.payer,
         can_take_leave=read_leave(doc),

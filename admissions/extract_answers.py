@@ -38,7 +38,7 @@ _WEAK_YES = re.compile(
     r"often|i have been|it is|it does|they do|he does|she does|we do|ok|okay)( really)?\W*$"
 )
 _STRONG_NO = re.compile(
-    r"^(nope|nah+|naw+|nop|never|not really|not at all|no way|hell no|nada|negative|"
+    r"^(nope|nah*|naw+|nop|never|not really|not at all|no way|hell no|nada|negative|"
     r"not anymore|no+)\b(?! (problem|worries|doubt|matter))"
 )
 _WEAK_NO = re.compile(

@@ -115,8 +115,23 @@ def _cared_adult(ent: Span, duties: list[Span], sent: list[int], words: list[str
     return False
 
 
-def read_caregiving(doc: Doc) -> list[str] | None:
-    """Caregiving relations in the message; ``[]`` for "nobody depends on me"; None if silent."""
+_NOBODY = re.compile(
+    r"^\W*(?:nobody|no one|noone|none|no body|nope,? nobody|just me|only me|just myself|"
+    r"it'?s just me|i live alone|no kids|no dependents|not really|nah|nope|no)\b"
+)
+
+
+_NOBODY_AT_END = re.compile(
+    r"\b(?:so|then|now|really)?,?\s*(?:nobody|no one|noone)(?: really)?\W*$"
+)
+
+
+def read_caregiving(doc: Doc, asked: bool = False) -> list[str] | None:
+    """Caregiving relations in the message; ``[]`` for "nobody depends on me"; None if silent.
+
+    ``asked``: the message answers "does anyone depend on you for daily care?", so a bare
+    "my mom" names someone they care for (without the question it needs a care phrase).
+    """
     words = lower_tokens(doc)
     sent = sentence_ids(doc)
     relations = [e for e in doc.ents if e.label_ == "care_relation"]
@@ -139,11 +154,11 @@ def read_caregiving(doc: Doc) -> list[str] | None:
                 kind = _age_kind(ent) or ""
                 if not kind or _ADULT_AGE.search(_sentence_text(doc, sent, ent.start)):
                     continue  # "my son, he is 24" is not a dependent child
-            if not (_own(words, sent, ent) or _cared_adult(ent, duties, sent, words)):
+            if not (asked or _own(words, sent, ent) or _cared_adult(ent, duties, sent, words)):
                 continue
             if kind == "child":
                 children += 2 if _plural(ent) else 1
-        elif not _cared_adult(ent, duties, sent, words):
+        elif not (asked or _cared_adult(ent, duties, sent, words)):
             continue
         if kind not in found:
             found.append(kind)
@@ -151,4 +166,6 @@ def read_caregiving(doc: Doc) -> list[str] | None:
         found[found.index("child")] = "children"
     if found:
         return found
+    if asked and (_NOBODY.match(doc.text.lower()) or _NOBODY_AT_END.search(doc.text.lower())):
+        said_none = True
     return [] if said_none else None

@@ -670,12 +670,15 @@ class _Reader:
             else:
                 groups.append([item])
         spans: list[Span] = []
+        word_only: list[Span] = []  # spans from time-of-day words alone ("overnight")
         for group in groups:
             group_tods = {t.value for t in group if t.label == "time_of_day"}
             local_hint = self._hint(group_tods, []) or hint
             current: Span | None = None
+            clock = False  # is ``current`` from a clock time (more exact than "evenings")?
             for item in group:
-                if item.label == "time_of_day":
+                is_clock = item.label != "time_of_day"
+                if not is_clock:
                     span = time_of_day_span(item.value, work)
                     if item.value == "after_work" and work_end is not None and work_end < 1320:
                         span = (work_end, 1320)
@@ -684,10 +687,21 @@ class _Reader:
                 if span is None:
                     continue
                 narrowed = intersect(current, span) if current else span
+                if narrowed and clock != is_clock:
+                    # "evenings, 5 to 11" is 17:00-23:00: the word gave am/pm, the clock the
+                    # hours; a clock time is never cut to a time-of-day word's default edges
+                    narrowed = current if clock else span
                 current = narrowed or span
+                clock = clock or is_clock
             if current:
                 spans.append(current)
-        return spans
+                if not clock:
+                    word_only.append(current)
+        clocks = [sp for sp in spans if sp not in word_only]
+        # "overnight security, 10 pm to 6 am": the clock times say which hours the word meant
+        return [
+            sp for sp in spans if sp not in word_only or not any(intersect(sp, c) for c in clocks)
+        ]
 
 
 def _details(segments: list[_Built]) -> list[str]:

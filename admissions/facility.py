@@ -123,6 +123,14 @@ class NeedRule:
 
 
 @dataclass(frozen=True)
+class NearMiss:
+    """How close a track may come to the visitor's free time to be offered anyway."""
+
+    minutes: int = 60  # the session runs past the free time by up to this much
+    days: int = 1  # or the visitor is free this many days short of the minimum
+
+
+@dataclass(frozen=True)
 class Facility:
     """The whole validated ``facility.yml``; ``programs`` is ordered least to most intensive."""
 
@@ -132,6 +140,7 @@ class Facility:
     need_rule: NeedRule
     programs: Mapping[str, Program]
     source: str = "facility.yml"
+    near_miss: NearMiss = field(default_factory=NearMiss)
 
     def ordered(self) -> list[Program]:
         """Programs from least to most intensive."""
@@ -290,7 +299,9 @@ class _Parser:
     def facility(self, data: Any) -> Facility:
         if not isinstance(data, dict):
             self.expect("(top level)", "a mapping with name, admissions, payers, programs", data)
-        top = self.mapping(data, "", ("name", "admissions", "payers", "need_rule", "programs"))
+        top = self.mapping(
+            data, "", ("name", "admissions", "payers", "need_rule", "programs", "near_miss")
+        )
         name = self.text(top.get("name"), "name")
         if "admissions" not in top:
             self.fail("admissions", "missing (it holds the phone, hours and time zone)")
@@ -300,7 +311,12 @@ class _Parser:
         programs = self.programs(top["programs"])
         payers = self.payers(top.get("payers"), programs)
         need_rule = self.need_rule(top.get("need_rule"), programs)
-        return Facility(name, line, payers, need_rule, programs, self.source)
+        near = self.mapping(top.get("near_miss") or {}, "near_miss", ("minutes", "days"))
+        near_miss = NearMiss(
+            self.integer(near.get("minutes", 60), "near_miss.minutes", 0, 180),
+            self.integer(near.get("days", 1), "near_miss.days", 0, 2),
+        )
+        return Facility(name, line, payers, need_rule, programs, self.source, near_miss)
 
     def admissions(self, value: Any) -> AdmissionsLine:
         where = "admissions"

@@ -509,8 +509,8 @@ def _week(windows: dict[str, list[Window]]) -> str:
 
 
 def summarize(profile: VisitorProfile) -> str:
-    """Plain-text handoff summary for admissions staff, one fact per line."""
-    lines = [f"Asking for: {'a loved one' if profile.for_loved_one else 'themselves'}"]
+    """Plain-text summary, one fact per line: read to the visitor, then kept for admissions."""
+    lines = [f"Asking for: {'a loved one' if profile.for_loved_one else 'yourself'}"]
     readiness = {"ready": "ready to start", "unsure": "unsure"}
     lines.append(f"Readiness: {readiness.get(profile.readiness or '', 'not discussed')}")
     payment = _PAYMENT_WORDS.get(profile.payment or "", "not discussed")
@@ -542,3 +542,17 @@ def summarize(profile: VisitorProfile) -> str:
     if profile.severe_withdrawal:
         lines.append("Severe withdrawal now or before: yes")
     return "\n".join(lines)
+
+
+def read_back(profile: VisitorProfile) -> str:
+    """The weekly picture in plain words, read back before scoring ("So you're free ...")."""
+    voice = _Voice(profile.for_loved_one)
+    parts: list[str] = []
+    if any(profile.free.windows.values()):
+        parts.append(_week(profile.free.windows))
+    if profile.free.max_days is not None:
+        parts.append(f"up to {profile.free.max_days} days a week")
+    if profile.free.max_hours is not None:
+        parts.append(f"up to {profile.free.max_hours:g} hours a day")
+    said = "; ".join(parts) if parts else "at times I haven't understood yet"
+    return f"So {voice.are} free {said}. Did I get that right?"

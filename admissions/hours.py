@@ -102,3 +102,23 @@ def line_status(facility: Facility, now: datetime) -> LineStatus:
             )
             return LineStatus(False, opens, message)
     return LineStatus(False, None, "Admissions is closed now.")
+
+
+def weekly_hours_text(line: AdmissionsLine) -> str:
+    """``Monday to Friday 8 AM–8 PM and Saturday 9 AM–5 PM (Eastern time)``, for the greeting."""
+    from admissions.fit import day_list, time_range  # wording lives with the fit's wording
+
+    groups: dict[tuple[int, int], list[str]] = {}
+    for day in WEEKDAYS:
+        if day in line.hours:
+            groups.setdefault(line.hours[day], []).append(day)
+    if not groups:
+        return "by appointment"
+    parts = []
+    for (start, end), days in groups.items():
+        when = day_list(days)
+        when = when[0].upper() + when[1:]
+        parts.append(f"{when} {time_range(start, end)}")
+    name = ZONE_NAMES.get(line.time_zone)
+    zone = f"{name} time" if name else line.time_zone
+    return f"{' and '.join(parts)} ({zone})"

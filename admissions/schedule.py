@@ -216,6 +216,8 @@ def parse_time_phrase(text: str, hint: Hint = None, work: bool = False) -> Span 
     if clock is None:
         return None
     if anchor in _BEFORE:
+        if clock.meridiem is None and not clock.fixed and 1 <= clock.hour <= 6:
+            hint = "pm"  # "mornings until about 1:30" ends at 1:30 PM: nobody is free to 1:30 AM
         end = _read(clock, hint, "before", work) or 1440
         if end > DAY_START:
             return (DAY_START, end)

@@ -4,6 +4,9 @@
    precision/recall/F1 and a confusion-matrix image.
 2. The crisis tables (``tests/admissions/crisis_cases.yml``) through the whole NLU pipeline
    (DIET + the deterministic CrisisGuard): recall on danger messages, false alarms on the rest.
+3. Everyday requests that have nothing to do with treatment (``tests/oos/everyday_oos.yml``,
+   written for this project, never trained on): the share rejected (``out_of_scope``, or
+   ``nlu_fallback``, which asks "did you mean...?"), and any that got the crisis intent.
 
 Writes ``<out>/summary.json`` and ``<out>/summary.md``; exits 1 when a target is missed
 (macro-F1 >= 0.95, every intent >= 0.90, crisis recall 100 %, false alarms <= 3 %).
@@ -26,7 +29,15 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "admissions.tar.gz"
 CASES = ROOT / "tests" / "admissions" / "crisis_cases.yml"
-TARGETS = {"macro_f1": 0.95, "min_intent_f1": 0.90, "crisis_recall": 1.0, "false_alarm_rate": 0.03}
+EVERYDAY = ROOT / "tests" / "oos" / "everyday_oos.yml"
+TARGETS = {
+    "macro_f1": 0.95,
+    "min_intent_f1": 0.90,
+    "crisis_recall": 1.0,
+    "false_alarm_rate": 0.03,
+    "everyday_rejected": 0.90,
+}
+REJECTED = {"out_of_scope", "nlu_fallback"}
 
 
 def intent_eval(out: Path) -> dict[str, Any]:
@@ -80,6 +91,31 @@ async def crisis_eval() -> dict[str, Any]:
     }
 
 
+async def everyday_eval() -> dict[str, Any]:
+    """Parse every held-out everyday request: how many are rejected as out of scope."""
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(MODEL))
+    data = yaml.safe_load(EVERYDAY.read_text())
+    texts = [
+        line[2:].strip()
+        for block in data["nlu"]
+        for line in str(block["examples"]).splitlines()
+        if line.startswith("- ")
+    ]
+    accepted: list[dict[str, str]] = []
+    for text in texts:
+        intent = (await agent.parse_message(text))["intent"]["name"]
+        if intent not in REJECTED:
+            accepted.append({"text": text, "intent": intent})
+    return {
+        "examples": len(texts),
+        "rejected_rate": round(1 - len(accepted) / max(1, len(texts)), 4),
+        "crisis": [a["text"] for a in accepted if a["intent"] == "crisis"],
+        "accepted": accepted,
+    }
+
+
 def main() -> int:
     """Run both evaluations and write the summary files."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -93,6 +129,7 @@ def main() -> int:
         "model": str(MODEL.relative_to(ROOT)),
         "intents": intent_eval(args.out),
         "crisis": asyncio.run(crisis_eval()),
+        "everyday": asyncio.run(everyday_eval()),
     }
     summary["seconds"] = round(time.monotonic() - started, 1)
     checks = {
@@ -100,6 +137,7 @@ def main() -> int:
         "min_intent_f1": summary["intents"]["min_intent_f1"] >= TARGETS["min_intent_f1"],
         "crisis_recall": summary["crisis"]["crisis_recall"] >= TARGETS["crisis_recall"],
         "false_alarm_rate": summary["crisis"]["false_alarm_rate"] <= TARGETS["false_alarm_rate"],
+        "everyday_rejected": summary["everyday"]["rejected_rate"] >= TARGETS["everyday_rejected"],
     }
     summary["targets"] = TARGETS
     summary["passed"] = checks
@@ -111,6 +149,8 @@ def main() -> int:
         f"examples; lowest intent F1 {summary['intents']['min_intent_f1']:.3f}; "
         f"crisis recall {summary['crisis']['crisis_recall']:.1%} of {summary['crisis']['positives']}; "
         f"false alarms {summary['crisis']['false_alarm_rate']:.1%} of {summary['crisis']['negatives']}.",
+        f"Everyday out-of-scope requests rejected: {summary['everyday']['rejected_rate']:.1%} of "
+        f"{summary['everyday']['examples']} (crisis replies: {len(summary['everyday']['crisis'])}).",
         "",
         "| intent | precision | recall | F1 | n |",
         "|---|---|---|---|---|",
@@ -123,7 +163,7 @@ def main() -> int:
         )
     lines += ["", f"Confusion matrix: `{summary['intents']['confusion_matrix']}`"]
     (args.out / "summary.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines[:3]))
+    print("\n".join(lines[:4]))
     for name, ok in checks.items():
         print(f"  {'ok ' if ok else 'MISS'} {name}")
     return 0 if all(checks.values()) else 1

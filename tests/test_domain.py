@@ -79,3 +79,13 @@ def test_domain_entities_match_the_spacy_pattern_labels() -> None:
     from admissions.nlp_builder import load_patterns
 
     assert set(DOMAIN["entities"]) == {p["label"] for p in load_patterns()}
+
+
+def test_greeting_says_when_a_person_answers_in_the_facility_time_zone() -> None:
+    """The greeting never says "any time": it gives the line's hours from facility.yml."""
+    from admissions.facility import load_facility
+    from admissions.hours import weekly_hours_text
+
+    text = " ".join(DOMAIN["responses"]["utter_greet"][0]["text"].split())
+    assert "any time" not in text
+    assert weekly_hours_text(load_facility(ROOT / "facility.yml").admissions) in text

@@ -340,3 +340,83 @@ async def test_dangerous_withdrawal_history_gets_a_warning_once(make_tracker, do
     slots["withdrawal_warned"] = True
     await ask.run(again, make_tracker("aetna", "inform_cost", slots), domain)
     assert all(m.get("response") != "utter_withdrawal_warning" for m in again.messages)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "rejected"),
+    [
+        ("fine", "goodbye", False),  # an answer the classifier took for a goodbye
+        ("it's fine", "thanks", False),
+        ("fine, bye", "goodbye", True),  # a goodbye in words still leaves
+        ("fine? how much does it cost", "ask_cost", True),  # a question is still answered
+    ],
+)
+async def test_an_answer_to_the_question_asked_is_not_sent_elsewhere(
+    make_tracker, dispatcher, domain, text: str, intent: str, rejected: bool
+) -> None:
+    """The form keeps a reply that answers its question, whatever the intent guessed."""
+    tracker = make_tracker(
+        text, intent, {"requested_slot": "screen_home_unsafe"}, "assessment_form"
+    )
+    tracker.events.append({"event": "slot", "name": "screen_home_unsafe", "value": False})
+    tracker.slots["screen_home_unsafe"] = False
+    events = await ValidateAssessmentForm().run(dispatcher, tracker, domain)
+    assert any(e.get("event") == "action_execution_rejected" for e in events) is rejected
+
+
+KINDERGARTEN_VISITOR = {
+    "readiness": "ready",
+    "payment": "insurance",
+    "work_school": "none",
+    "caregiving": "child",
+    "availability": {d: [["08:30", "12:30"]] for d in ("mon", "tue", "wed", "thu", "fri")},
+    "availability_confirmed": True,
+    "screen_daily_use": True,
+    "screen_withdrawal": True,
+    "screen_relapse": False,
+    "screen_home_unsafe": False,
+}
+
+
+async def test_a_near_miss_is_asked_before_scoring_and_a_yes_makes_it_fit(
+    make_tracker, dispatcher, domain
+) -> None:
+    """Kindergarten hours half an hour short of IOP mornings: one question, then IOP fits."""
+    from actions.assessment import ActionAskNearMissOk
+    from actions.fit import ActionScoreFit
+
+    form = ValidateAssessmentForm()
+    tracker = make_tracker("no", "deny", {**KINDERGARTEN_VISITOR}, "assessment_form")
+    slots = await form.required_slots(form.domain_slots(domain), dispatcher, tracker, domain)
+    assert slots[-1] == "near_miss_ok"
+    await ActionAskNearMissOk().run(dispatcher, tracker, domain)
+    assert "Could you be free until 1 PM on those days?" in _said(dispatcher)
+
+    answer = make_tracker(
+        "yeah i could", "affirm", {**KINDERGARTEN_VISITOR, "requested_slot": "near_miss_ok"},
+        "assessment_form",
+    )  # fmt: skip
+    filled = _slots(await ActionExtractFacts().run(dispatcher, answer, domain))
+    assert filled["near_miss_ok"] is True
+    assert filled["availability"]["mon"] == [["08:30", "13:00"]]
+    scored = make_tracker("", "affirm", {**KINDERGARTEN_VISITOR, **filled})
+    result = _slots(await ActionScoreFit().run(CollectingDispatcher(), scored, domain))
+    assert result["recommended_program"] == "iop"
+
+
+async def test_the_answer_to_a_work_follow_up_resolves_after_my_shift(
+    make_tracker, dispatcher, domain
+) -> None:
+    """ "after my shift" with no hours on file asks when the shift ends; the answer resolves it."""
+    first = make_tracker("after my shift", "inform_schedule", {"requested_slot": "availability"})
+    first.active_loop = {"name": "assessment_form"}
+    asked = _slots(await ActionExtractFacts().run(dispatcher, first, domain))
+    assert asked["clarify"]["kind"] == "after_work" and "shift" in asked["clarify"]["text"]
+    answer = make_tracker(
+        "7 to 3 monday to friday", "inform_work_school",
+        {"requested_slot": "availability", "clarify": asked["clarify"]}, "assessment_form",
+    )  # fmt: skip
+    slots = _slots(await ActionExtractFacts().run(dispatcher, answer, domain))
+    assert slots["busy_schedule"]["mon"] == [["07:00", "15:00"]]
+    assert slots["availability"]["fri"] == [["15:00", "22:00"]]
+    assert slots.get("clarify") is None

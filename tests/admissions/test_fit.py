@@ -627,6 +627,7 @@ def test_summary_lists_what_the_visitor_told_one_fact_per_line() -> None:
 
 def test_summary_of_an_empty_profile_says_what_was_not_discussed() -> None:
     text = summarize(VisitorProfile())
+    assert "Asking for: yourself" in text  # read to the visitor: never "themselves"
     assert "Payment: not discussed" in text
     assert "Free time: not discussed" in text
     assert "Caregiving: none mentioned" in text

@@ -92,7 +92,7 @@ def test_keyboard_only_assessment(open_widget: Callable[..., Widget]) -> None:
     kb.type("I work 9 to 5 Monday to Friday")
     kb.type("I take care of my kids")
     kb.type("I'm free weekday evenings after 5")
-    for answer in ("Yes", "No", "Yes", "No"):
+    for answer in ("Yes, that's right", "Yes", "No", "Yes", "No"):
         kb.answer(answer)
     assert any("looks like a good fit" in t for t in w.bot_texts())
 

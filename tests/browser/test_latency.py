@@ -31,6 +31,7 @@ MESSAGES = [
     "I work 9 to 5 Monday to Friday",
     "I take care of my kids",
     "I'm free weekday evenings after 5",
+    "yes that's right",
     "yes",
     "no",
     "yes",

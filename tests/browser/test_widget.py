@@ -23,7 +23,8 @@ def complete_assessment(w: Widget) -> None:
     w.say("I work 9 to 5 Monday to Friday")
     w.say("I take care of my kids")
     w.say("I'm free weekday evenings after 5")
-    for answer in ("Yes", "No", "Yes", "No"):
+    assert "So you're free weekdays 5–10 PM. Did I get that right?" in w.bot_texts()[-1]
+    for answer in ("Yes, that's right", "Yes", "No", "Yes", "No"):
         w.press(answer)
 
 

@@ -36,6 +36,7 @@ def test_full_assessment_recommends_and_hands_off(live: Stack) -> None:
         "I want to start as soon as possible",
         "I have Aetna through my job",
         "I'm free weekday evenings after 5",
+        "yes that's right",
         "yes",
         "no",
         "yes",
@@ -64,8 +65,9 @@ def test_crisis_mid_assessment_interrupts_then_resumes(live: Stack) -> None:
     text = _texts(replies)
     assert "988" in text and "911" in text and "1-800-662-4357" in text
     assert live.tracker(sender)["slots"]["crisis_detected"] is True
-    still = _texts(live.say(sender, "no"))
-    assert "988" in still  # a single "no" does not dismiss the resources
+    still = live.say(sender, "no")  # "no" to "Are you safe right now?": the emergency step
+    assert "call 911 right now" in _texts(still).lower()
+    assert [b["payload"] for b in _buttons(still)][:2] == ["tel:911", "tel:988"]
     resumed = _texts(live.say(sender, "I'm safe now, I promise"))
     assert "glad" in resumed.lower()
     assert live.tracker(sender)["active_loop"].get("name") == "assessment_form"

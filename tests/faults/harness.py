@@ -431,6 +431,7 @@ SCRIPT = [
     "I have Aetna through my job",
     "I work 9-5 monday to friday",
     "I'm free weekday evenings after 5",
+    "yes that's right",
     "yes I drink every day",
     "no withdrawal symptoms",
     "yes I relapsed last year",
