@@ -120,6 +120,22 @@ def clock(minutes: int) -> str:
     return f"{hour} {suffix}" if minute == 0 else f"{hour}:{minute:02d} {suffix}"
 
 
+def in_full(program: Program) -> str:
+    """A program named for someone who has never heard of it, with what it asks of their week.
+
+    ``Intensive Outpatient (IOP), 3–5 days a week for at least 4 hours a day``; the short name
+    alone ("IOP") is used only after this first mention.
+    """
+    if program.live_on_site:
+        weeks = f"about {program.typical_weeks} weeks" if program.typical_weeks else "a few weeks"
+        return f"{program.name}, living on site for {weeks},"
+    days = f"{program.min_days_per_week}–{program.max_days_per_week}"
+    if program.min_days_per_week == program.max_days_per_week:
+        days = str(program.min_days_per_week)
+    hours = f"{program.min_hours_per_day:g}"
+    return f"{program.name}, {days} days a week for at least {hours} hours a day,"
+
+
 def time_range(start: int, end: int) -> str:
     """``9 AM–5 PM``; the first AM/PM is dropped when both share it (``5:30–9:30 PM``)."""
     first, last = clock(start), clock(end)
@@ -399,8 +415,8 @@ def score(profile: VisitorProfile, facility: Facility) -> FitResult:
     if below:
         pick = below[-1]
         note = (
-            f"{need_program.short_name} may be the right level of support, but it doesn't fit "
-            f"{voice.poss} situation right now; {pick.short_name} does. "
+            f"{in_full(need_program)} may be the right level of support, but it doesn't fit "
+            f"{voice.poss} situation right now; {in_full(pick)} does. "
             "Admissions will talk through the options with you."
         )
         return FitResult(need, pick.key, note, programs)
@@ -430,7 +446,7 @@ def explain(result: FitResult, profile: VisitorProfile, facility: Facility) -> s
     need = facility.programs[result.need_level]
     lines: list[str] = []
     if result.recommended == result.need_level:
-        lines.append(f"{need.name} looks like a good fit for {them}.")
+        lines.append(f"{in_full(need)} looks like a good fit for {them}.")
         lines.append(_sentence(result.programs[need.key].reasons[0]))
     elif result.recommended != UNDETERMINED:
         pick = facility.programs[result.recommended]

@@ -82,8 +82,11 @@ CASES = [
         {**NINE_TO_FIVE, "screening": yes(3)},
         "iop",
         [
-            ("note", "PHP may be the right level of support"),
-            ("note", "IOP does. Admissions will talk through the options with you."),
+            (
+                "note",
+                "Partial Hospitalization (PHP), 5–7 days a week for at least 6 hours a day, may be the right level of support",
+            ),
+            ("note", "4 hours a day, does. Admissions will talk through the options with you."),
         ],
         id="nine-to-five-worker-needs-php-gets-iop",
     ),
@@ -95,7 +98,10 @@ CASES = [
                 "residential",
                 "Residential means living on site for about 4 weeks, away from your work",
             ),
-            ("note", "Residential may be the right level of support"),
+            (
+                "note",
+                "Residential, living on site for about 4 weeks, may be the right level of support",
+            ),
         ],
         id="nine-to-five-worker-residential-barred-by-work",
     ),
@@ -161,7 +167,7 @@ CASES = [
             ),
             (
                 "note",
-                "IOP may be the right level of support, but it doesn't fit your situation right now; OP does.",
+                "Intensive Outpatient (IOP), 3–5 days a week for at least 4 hours a day, may be the right level of support, but it doesn't fit your situation right now; General Outpatient (OP), 1–2 days a week for at least 2 hours a day, does.",
             ),
         ],
         id="weekend-only-needs-iop-gets-op",
@@ -190,7 +196,10 @@ CASES = [
         [
             ("residential", "caring for your children"),
             ("php", "you're free for the whole session only on Monday, Tuesday and Wednesday"),
-            ("note", "Residential may be the right level of support"),
+            (
+                "note",
+                "Residential, living on site for about 4 weeks, may be the right level of support",
+            ),
         ],
         id="split-custody-residential-barred-by-caregiving",
     ),
@@ -264,7 +273,10 @@ CASES = [
         [
             ("iop", "IOP needs 4 hours a day; you said you can do 2"),
             ("op", "OP weekday evening track fits"),
-            ("note", "IOP may be the right level of support"),
+            (
+                "note",
+                "Intensive Outpatient (IOP), 3–5 days a week for at least 4 hours a day, may be the right level of support",
+            ),
         ],
         id="two-hours-a-day-only-op",
     ),
@@ -292,7 +304,7 @@ CASES = [
             ("residential", "Residential can be hard to pay for out of pocket"),
             (
                 "note",
-                "Residential may be the right level of support, but it doesn't fit your situation right now; PHP does.",
+                "Residential, living on site for about 4 weeks, may be the right level of support, but it doesn't fit your situation right now; Partial Hospitalization (PHP), 5–7 days a week for at least 6 hours a day, does.",
             ),
         ],
         id="severe-withdrawal-self-pay-falls-back-to-php",
@@ -557,7 +569,10 @@ def test_explain_is_short_provisional_and_not_clinical() -> None:
 def test_explain_for_nine_to_five_worker() -> None:
     profile = VisitorProfile(**NINE_TO_FIVE, screening=yes(2), payment="insurance")  # type: ignore[arg-type]
     text = explain(score(profile, FACILITY), profile, FACILITY)
-    assert text.splitlines()[0] == "Intensive Outpatient (IOP) looks like a good fit for you."
+    assert (
+        text.splitlines()[0]
+        == "Intensive Outpatient (IOP), 3–5 days a week for at least 4 hours a day, looks like a good fit for you."
+    )
     assert "IOP evening track fits: you're free after 5 PM" in text
 
 
