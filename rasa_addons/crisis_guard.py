@@ -36,6 +36,7 @@ crisis-only pipeline. It never calls the action server.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -63,6 +64,10 @@ from admissions import safety
 logger = logging.getLogger(__name__)
 
 CRISIS_KIND_KEY = "crisis_kind"
+_NOT_SAFE = re.compile(
+    r"\b(?:not|n't|nt|never|isn'?t|ain'?t|no longer)\s+(?:really\s+|very\s+|feeling\s+)?"
+    r"(?:safe|ok|okay|fine|alright|all right)\b|\bunsafe\b"
+)
 CRISIS_DEMOTED_KEY = "crisis_demoted_from"
 
 
@@ -117,6 +122,10 @@ class CrisisGuard(GraphComponent, IntentClassifier):
                 continue
             screening = self._screen(message, text)
             signal = screening.signal
+            if signal is None and self._says_not_safe(message, text):
+                # "no I'm not safe" must never read as "I'm safe": the classifier sees the
+                # words of im_safe, the negation says the opposite
+                signal = safety.CrisisSignal("not_safe", text, 0, len(text))
             if signal is not None:
                 self._force_crisis(message, signal)
             elif self.component_config["demote_figurative"] and screening.figurative:
@@ -153,6 +162,12 @@ class CrisisGuard(GraphComponent, IntentClassifier):
             if screening.signal is not None:
                 return screening
         return safety.screen(text)
+
+    @staticmethod
+    def _says_not_safe(message: Message, text: str) -> bool:
+        """The classifier says ``im_safe`` but the words deny being safe or okay."""
+        intent = message.get(INTENT) or {}
+        return intent.get(INTENT_NAME_KEY) == "im_safe" and bool(_NOT_SAFE.search(text.lower()))
 
     def _predicted_crisis(self, message: Message) -> bool:
         """The classifier's top intent is the crisis intent (only then is a demotion possible)."""

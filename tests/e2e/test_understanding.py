@@ -135,8 +135,8 @@ def test_free_time_by_the_kindergarten_schedule_and_a_near_miss_rescored(live: S
 def test_changing_the_read_back_asks_the_free_time_again(live: Stack) -> None:
     """[Change it] goes back to the free-time question, asked plainly (not "didn't catch")."""
     sender = _sender()
-    live.say(sender, "I want help for myself, I have medicaid and I don't work")
-    for reply in ("ready now", "no one", "evenings"):
+    live.say(sender, "hi")
+    for reply in ("me", "ready now", "medicaid", "I don't work", "no one", "evenings"):
         replies = live.say(sender, reply)
     assert "Did I get that right?" in _texts(replies)
     again = _texts(live.say(sender, "/deny"))

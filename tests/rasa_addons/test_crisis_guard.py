@@ -231,3 +231,23 @@ def test_a_negated_crisis_entity_is_dropped(guard: CrisisGuard) -> None:
     guard.process([message])
     assert [e["entity"] for e in message.get(ENTITIES)] == ["payer"]
     assert message.get(INTENT)["name"] == "deny"
+
+
+def test_a_denied_safe_never_reads_as_safe() -> None:
+    """ "no I'm not safe" classified as im_safe is turned into the crisis intent."""
+    from rasa.shared.nlu.training_data.message import Message
+
+    from rasa_addons.crisis_guard import CrisisGuard
+
+    guard = CrisisGuard({})
+    for text, intent, crisis in [
+        ("no I'm not safe", "im_safe", True),
+        ("i'm not okay", "im_safe", True),
+        ("I'm safe now", "im_safe", False),
+        ("i'm not in danger", "im_safe", False),
+    ]:
+        message = Message(data={"text": text})
+        message.set("intent", {"name": intent, "confidence": 0.75})
+        message.set("intent_ranking", [{"name": intent, "confidence": 0.75}])
+        guard.process([message])
+        assert (message.get("intent")["name"] == "crisis") is crisis, text
