@@ -12,7 +12,9 @@ from selenium.webdriver.common.keys import Keys
 from tests.browser.pages import PHONE, TEL, Widget
 from tests.browser.stack import Stack
 
-FIT = "Intensive Outpatient (IOP), 3–5 days a week for at least 4 hours a day, looks like a good fit"
+FIT = (
+    "Intensive Outpatient (IOP), 3–5 days a week for at least 4 hours a day, looks like a good fit"
+)
 
 
 def complete_assessment(w: Widget) -> None:
