@@ -540,14 +540,7 @@ def summarize(profile: VisitorProfile) -> str:
         lines.append("Can take leave from work/school: yes")
     care = ", ".join(profile.caregiving) if profile.caregiving else "none mentioned"
     lines.append(f"Caregiving: {care}")
-    free: list[str] = []
-    if any(profile.free.windows.values()):
-        free.append(_week(profile.free.windows))
-    if profile.free.max_days is not None:
-        free.append(f"up to {profile.free.max_days} days a week")
-    if profile.free.max_hours is not None:
-        free.append(f"up to {profile.free.max_hours:g} hours a day")
-    lines.append(f"Free time: {'; '.join(free) if free else 'not discussed'}")
+    lines.append(f"Free time: {_free_words(profile) or 'not discussed'}")
     if profile.screening:
         answers = [
             f"{_SCREENING_WORDS[k]} {'yes' if profile.screening[k] else 'no'}"
@@ -562,7 +555,12 @@ def summarize(profile: VisitorProfile) -> str:
 
 def read_back(profile: VisitorProfile) -> str:
     """The weekly picture in plain words, read back before scoring ("So you're free ...")."""
-    voice = _Voice(profile.for_loved_one)
+    said = _free_words(profile) or "at times I haven't understood yet"
+    return f"So {_Voice(profile.for_loved_one).are} free {said}. Did I get that right?"
+
+
+def _free_words(profile: VisitorProfile) -> str:
+    """The free time and capacity in words ("weekdays 5–10 PM; up to 3 days a week"), or ""."""
     parts: list[str] = []
     if any(profile.free.windows.values()):
         parts.append(_week(profile.free.windows))
@@ -570,5 +568,4 @@ def read_back(profile: VisitorProfile) -> str:
         parts.append(f"up to {profile.free.max_days} days a week")
     if profile.free.max_hours is not None:
         parts.append(f"up to {profile.free.max_hours:g} hours a day")
-    said = "; ".join(parts) if parts else "at times I haven't understood yet"
-    return f"So {voice.are} free {said}. Did I get that right?"
+    return "; ".join(parts)
