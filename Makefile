@@ -5,6 +5,7 @@ SHELL := /bin/bash
 
 RASA_VENV := .venv/rasa
 APP_VENV  := .venv/app
+APP_DEV   := $(APP_VENV)/.dev-installed
 PY        := $(RASA_VENV)/bin/python
 APP_PY    := $(APP_VENV)/bin/python
 RASA      := $(RASA_VENV)/bin/rasa
@@ -30,7 +31,7 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/
 PIP_QUIET := 2>&1 | { grep -v -e 'is ignored: it is neither' -e '^DEPRECATION' -e 'pip 23.1 will enforce' -e 'legacy .setup.py install' || true; }
 
 .PHONY: help setup run test lint format train eval eval-seeds simulate bench clean admin purge record-fixtures \
-        test-python test-app validate test-stories test-e2e var system-deps test-browser check-advisories test-faults faults retrain test-training bench-retrain
+        test-python test-app validate test-stories test-e2e var system-deps test-browser check-advisories test-faults faults retrain test-training bench-retrain bench-load
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -58,11 +59,21 @@ $(APP_VENV)/.installed: requirements/app.lock
 	  rm -rf $(APP_VENV); exit 1; fi
 	@touch $@
 
+# Test, lint and type-check tools go on top of the production packages, for those targets only:
+# `make run` installs requirements/app.lock alone. A new app.lock rebuilds the environment
+# (and so this stamp); a new app-dev.lock installs over it.
+$(APP_DEV): $(APP_VENV)/.installed requirements/app-dev.lock
+	@echo "==> adding the staff app's test tools ($(APP_VENV), requirements/app-dev.lock)"
+	@$(APP_PY) -m pip install -q --require-hashes --no-deps -r requirements/app-dev.lock $(PIP_QUIET); \
+	if ! $(APP_PY) -c 'import pytest, selenium, mypy' 2>/dev/null; then \
+	  echo "error: installing requirements/app-dev.lock failed (see above)"; exit 1; fi
+	@touch $@
+
 setup: $(RASA_VENV)/.installed $(APP_VENV)/.installed $(SPACY_DIR)/meta.json ## Create both environments and build the spaCy pipeline
 
 # ---------------------------------------------------------------- build
-$(SPACY_DIR)/meta.json: $(RASA_VENV)/.installed admissions/nlp_builder.py $(wildcard admissions/patterns/*.yml)
-	@$(PY) -m admissions.nlp_builder $(SPACY_DIR)
+$(SPACY_DIR)/meta.json: $(RASA_VENV)/.installed admissions/understanding/pipeline.py $(wildcard admissions/understanding/patterns/*.yml)
+	@$(PY) -m admissions.understanding.pipeline $(SPACY_DIR)
 
 # Once staff put a model live through the retraining loop (models/admissions.tar.gz.gated holds
 # its SHA-256), changed training data is retrained through the same quality gate here too, and a
@@ -76,7 +87,7 @@ $(MODEL): $(RASA_VENV)/.installed $(TRAINING_INPUTS)
 	  || echo "    the live model stays in place; the new data is kept in data/ (see the report above)"; \
 	else \
 	  echo "==> training the Rasa model (about a minute or two)"; \
-	  start=$$(date +%s); \
+	  start=$$(date +%s); umask 077; \
 	  $(RASA) train --config config.yml --domain domain.yml --data data --out models \
 	    --fixed-model-name admissions --quiet >$(VAR_DIR)/train.log 2>&1 || { tail -40 $(VAR_DIR)/train.log; exit 1; }; \
 	  echo "    trained in $$(( $$(date +%s) - start )) s -> $(MODEL)"; \
@@ -85,8 +96,8 @@ $(MODEL): $(RASA_VENV)/.installed $(TRAINING_INPUTS)
 
 train: var $(MODEL) ## Train the model if the data, config or domain changed
 
-var:
-	@mkdir -p $(VAR_DIR) $(RESULTS)
+var:  # var/ holds transcripts, logs and secrets: owner-only (issue 15 #9)
+	@mkdir -p $(RESULTS) && (umask 077 && mkdir -p $(VAR_DIR)) && chmod go-rwx $(VAR_DIR)
 
 # ---------------------------------------------------------------- run
 run: setup var $(MODEL) ## Start Rasa, the action server and the web app (Ctrl-C stops all)
@@ -103,15 +114,14 @@ record-fixtures: $(APP_VENV)/.installed ## Record real conversations from a runn
 	@$(APP_PY) -m tests.web.fixtures.record --rasa-url http://127.0.0.1:$(RASA_PORT)
 
 # ---------------------------------------------------------------- quality
-lint: $(RASA_VENV)/.installed ## ruff (lint + format check) and mypy
+lint: $(RASA_VENV)/.installed $(APP_DEV) ## ruff (lint + format check) and mypy
 	@$(RASA_VENV)/bin/ruff check .
 	@$(RASA_VENV)/bin/ruff format --check .
 	@$(RASA_VENV)/bin/mypy admissions/profile.py admissions/facility.py admissions/fit.py \
-	  admissions/hours.py admissions/extract.py admissions/schedule.py admissions/safety.py \
-	  admissions/nlp_builder.py admissions/stretch.py admissions/extract_relative.py \
-	  admissions/extract_screening.py actions rasa_addons
-	@if [ -d admissions/web ] && [ -x $(APP_VENV)/bin/mypy ]; then \
-	  $(APP_VENV)/bin/mypy admissions/web admissions/db admissions/training; fi
+	  admissions/hours.py admissions/safety.py admissions/stretch.py admissions/understanding \
+	  admissions/describe.py \
+	  actions rasa_addons
+	@$(APP_VENV)/bin/mypy admissions/web admissions/db admissions/training
 
 format: $(RASA_VENV)/.installed ## Apply ruff's formatting and safe fixes
 	@$(RASA_VENV)/bin/ruff check --fix .
@@ -152,7 +162,7 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-test-browser: $(APP_VENV)/.installed system-deps var $(MODEL) $(SPACY_DIR)/meta.json node_modules/axe-core/axe.min.js ## Chat widget in headless Chromium against real Rasa + actions + app
+test-browser: $(APP_DEV) system-deps var $(MODEL) $(SPACY_DIR)/meta.json node_modules/axe-core/axe.min.js ## Chat widget in headless Chromium against real Rasa + actions + app
 	@echo "==> $@ ($$(date +%T))"
 	@$(APP_PY) -m pytest -q -p no:cacheprovider tests/browser
 
@@ -167,7 +177,7 @@ test-faults: setup var $(MODEL) ## Fault, concurrency, fuzz and log-privacy test
 faults: setup var $(MODEL) ## Heavy figures: 1,000 simultaneous pairs, 10,000 fuzz requests, kill -9 under load (~20 min)
 	@FAULTS_PROFILE=full $(PY) -m pytest -q -p no:cacheprovider -s tests/faults
 
-test-app: $(APP_VENV)/.installed system-deps var $(MODEL) ## pytest in the staff app environment
+test-app: $(APP_DEV) system-deps var $(MODEL) ## pytest in the staff app environment
 	@echo "==> $@ ($$(date +%T))"
 	@PGDIR=$$(mktemp -d /tmp/admissions-pg.XXXXXX); \
 	trap 'scripts/pg-scratch.sh stop '"$$PGDIR" EXIT; \
@@ -181,11 +191,11 @@ retrain: $(APP_VENV)/.installed $(RASA_VENV)/.installed $(SPACY_DIR)/meta.json v
 	 RASA_JWT_SECRET=$${RASA_JWT_SECRET:-$$(cat $(VAR_DIR)/rasa_jwt_secret 2>/dev/null)} \
 	 $(APP_PY) -m admissions.training retrain $(if $(PROMOTE),--promote)
 
-test-training: $(APP_VENV)/.installed $(RASA_VENV)/.installed system-deps var $(MODEL) ## Retraining loop tests incl. an end-to-end retrain against a real Rasa (~6 min)
+test-training: $(APP_DEV) $(RASA_VENV)/.installed system-deps var $(MODEL) ## Retraining loop tests incl. an end-to-end retrain against a real Rasa (~6 min)
 	@echo "==> $@ ($$(date +%T))"
 	@$(APP_PY) -m pytest -q -p no:cacheprovider tests/training
 
-bench-retrain: $(APP_VENV)/.installed $(RASA_VENV)/.installed var $(MODEL) ## Time from retrain to promoted model live, median of 3 (~10 min)
+bench-retrain: $(APP_DEV) $(RASA_VENV)/.installed var $(MODEL) ## Time from retrain to promoted model live, median of 3 (~10 min)
 	@$(APP_PY) benchmarks/retrain.py
 
 # ---------------------------------------------------------------- measure
@@ -198,9 +208,13 @@ simulate: var $(MODEL) ## 73 scripted visitors over REST against real servers ->
 eval-seeds: var $(RASA_VENV)/.installed $(SPACY_DIR)/meta.json ## Held-out intent F1 over 4 DIET seeds (~10 min) -> results/eval/seeds.md
 	@$(PY) -m benchmarks.nlu_seeds --seeds $(or $(SEEDS),42,1,2,7) --out $(RESULTS)/eval
 
-bench: setup var $(MODEL) ## Latency benchmarks -> benchmarks/results
+bench: setup $(APP_DEV) var $(MODEL) ## Latency benchmarks -> benchmarks/results
 	@$(APP_PY) benchmarks/staff_list.py
 	@$(APP_PY) -m pytest -q -p no:cacheprovider tests/browser/test_latency.py
+
+bench-load: setup var $(MODEL) ## Closed-loop REST load, 1 and 10 visitors, beside a stock `rasa init` bot (DURATION=60 s each) -> benchmarks/results
+	@BENCH_COMMAND="make bench-load$(if $(DURATION), DURATION=$(DURATION))$(if $(VISITORS), VISITORS=$(VISITORS))" \
+	 $(PY) -m benchmarks.bench_load --duration $(or $(DURATION),60) $(if $(VISITORS),--visitors $(VISITORS)) $(if $(NOTE),--note "$(NOTE)")
 
 clean: ## Remove generated files (keeps environments)
 	rm -rf build $(RESULTS) models/*.tar.gz models/*.gated .rasa

@@ -13,7 +13,7 @@ from rasa_sdk.types import DomainDict
 from actions import runtime
 from actions.questions import QUESTIONS, render, render_clarify
 from actions.slots import ASSESSMENT_SLOTS, DIGRESSIONS, QUESTIONS_TO_ANSWER, profile_from_slots
-from admissions.fit import read_back, summarize
+from admissions.fit import read_back, summary_lines
 from admissions.profile import WeeklyPicture
 from admissions.stretch import find_stretch
 
@@ -113,14 +113,8 @@ def _filled_something(tracker: Tracker) -> bool:
     return False
 
 
-# Which handoff-summary line shows each answer (admissions.fit.summarize).
-_SUMMARY_LINE = {
-    "readiness": "Readiness:",
-    "payment": "Payment:",
-    "work_school": "Work/school:",
-    "caregiving": "Caregiving:",
-    "availability": "Free time:",
-}
+# Answers whose change is read back ("Got it, I've updated that"), by their summary line.
+_SUMMARY_LINE = ("readiness", "payment", "work_school", "caregiving", "availability")
 
 
 def _changed_answers(tracker: Tracker) -> list[str]:
@@ -149,9 +143,8 @@ def _changed_answers(tracker: Tracker) -> list[str]:
     }
     if not changed:
         return []
-    summary = summarize(profile_from_slots(tracker.slots)).splitlines()
-    prefixes = [_SUMMARY_LINE[name] for name in _SUMMARY_LINE if name in changed]
-    return [line for line in summary if any(line.startswith(p) for p in prefixes)]
+    lines = dict(summary_lines(profile_from_slots(tracker.slots)))
+    return [lines[name] for name in _SUMMARY_LINE if name in changed and name in lines]
 
 
 def _ask_action(slot: str) -> type[Action]:

@@ -24,13 +24,21 @@ from actions.slots import (
     SCREENING_SLOTS,
     profile_from_slots,
 )
-from admissions.extract import Facts, extract_facts, to_first_person
-from admissions.extract_relative import care_away_picture, mentions_care_away, read_relative
-from admissions.extract_schedule import BARE_WORK_DESCRIPTIONS
-from admissions.extract_screening import UNCLEAR, read_screening
-from admissions.profile import WEEKDAYS, WeeklyPicture, merge_windows
-from admissions.schedule import DAY_END, DAY_START
+from admissions.profile import WEEKDAYS, WeeklyPicture, WorkSchool, merge_windows
 from admissions.stretch import find_stretch
+from admissions.understanding import (
+    DAY_END,
+    DAY_START,
+    UNCLEAR,
+    Facts,
+    care_away_picture,
+    extract_facts,
+    mentions_care_away,
+    parse,
+    read_relative,
+    read_screening,
+    to_first_person,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +53,8 @@ ASKED_ABOUT = {
     "availability_confirmed": "free",
     "caregiving": "care",
 }
-ON_LEAVE = "works, on leave"  # work_school for a visitor who can step away from the job
+ON_LEAVE = WorkSchool(job="works", on_leave=True)  # a visitor who can step away from the job
+NO_WORK = WorkSchool()  # "I don't work or go to school"
 # Intents the classifier guesses for short replies ("scared honestly", "now"): the reply
 # still answers the question that was asked.
 SHORT_ANSWER_GUESSES = {
@@ -82,10 +91,10 @@ def _facts_events(facts: Facts, tracker: Tracker) -> list[dict[str, Any]]:
         if facts.payment is None:
             events.append(SlotSet("payment", "insurance"))
     if facts.work_school is not None:
-        events.append(SlotSet("work_school", facts.work_school))
+        events.append(SlotSet("work_school", facts.work_school.to_slot()))
         busy = (
             _merged(facts.busy, tracker.get_slot("busy_schedule"), facts.correction)
-            if facts.busy is not None and facts.work_school != NONE_VALUE
+            if facts.busy is not None and not facts.work_school.is_none()
             else None
         )
         events.append(SlotSet("busy_schedule", busy))
@@ -108,11 +117,12 @@ def _keep_details(events: list[dict[str, Any]], tracker: Tracker) -> list[dict[s
     "I don't want my job finding out" mentions a job; it must not erase "works Thu–Sat
     19:00–7:00". A correction ("actually I work nights") still replaces the old answer.
     """
-    new = next((e for e in events if e["name"] == "work_school"), None)
-    old = tracker.get_slot("work_school")
-    if new is None or new["value"] not in BARE_WORK_DESCRIPTIONS or old in (None, "", NONE_VALUE):
+    event = next((e for e in events if e["name"] == "work_school"), None)
+    new = WorkSchool.from_slot(event["value"]) if event else None
+    old = WorkSchool.from_slot(tracker.get_slot("work_school"))
+    if new is None or old is None or not new.is_bare() or new.is_none() or old.is_none():
         return events
-    if str(old) == new["value"] or not str(old).startswith(new["value"].split()[0]):
+    if old == new or old.kind != new.kind:
         return events  # same answer, or a different kind (a student who now says "I work")
     return [e for e in events if e["name"] not in ("work_school", "busy_schedule")]
 
@@ -181,12 +191,12 @@ def _answer_events(
     if requested == "caregiving" and facts.caregiving is None and answer is False:
         return [SlotSet("caregiving", NONE_VALUE)]
     if requested == "work_school" and facts.work_school is None and answer is False:
-        return [SlotSet("work_school", NONE_VALUE), SlotSet("busy_schedule", None)]
+        return [SlotSet("work_school", NO_WORK.to_slot()), SlotSet("busy_schedule", None)]
     if requested == "work_school" and facts.work_school is None and _NO_WORK.search(text.lower()):
-        return [SlotSet("work_school", NONE_VALUE), SlotSet("busy_schedule", None)]
+        return [SlotSet("work_school", NO_WORK.to_slot()), SlotSet("busy_schedule", None)]
     if requested == "work_school" and facts.work_school is None and facts.can_take_leave:
         # "I'm on short-term disability until spring": a job they can step away from
-        return [SlotSet("work_school", ON_LEAVE)]
+        return [SlotSet("work_school", ON_LEAVE.to_slot())]
     if requested == "availability_confirmed" and facts.free is None:
         if answer is True or _CONFIRMS.search(text.lower()):
             return [SlotSet("availability_confirmed", True)]
@@ -225,7 +235,7 @@ _FREE_CUE = re.compile(r"\b(free|available|availability|can (come|do|make)|could
 
 
 def _in_context(
-    facts: Facts, text: str, requested: str | None, tracker: Tracker
+    facts: Facts, text: str, requested: str | None, tracker: Tracker, doc: Any = None
 ) -> tuple[Facts, list[dict[str, Any]]]:
     """Read the message next to what the visitor already said (care-away time, work hours).
 
@@ -252,7 +262,7 @@ def _in_context(
     ):
         # the answer to "what time does your shift end?" is work hours; the free time is then
         # the reference the visitor made ("after my shift") resolved against them
-        work = extract_facts(text, runtime.nlp(), asked_about="work")
+        work = extract_facts(doc, asked_about="work")
         if work.busy is not None and not work.busy.is_empty():
             resolved = read_relative(
                 _WORK_FOLLOW_UPS[pending["kind"]],
@@ -263,7 +273,7 @@ def _in_context(
             facts = replace(
                 work,
                 free=resolved.free if resolved is not None else None,
-                work_school=work.work_school or "works",
+                work_school=work.work_school or WorkSchool(job="works"),
             )
             return facts, events
     away = (
@@ -320,11 +330,8 @@ class ActionExtractFacts(Action):
         if tracker.active_loop_name == "callback_form":
             return []  # a callback time or name is not an answer to the assessment
         requested = tracker.get_slot("requested_slot") if tracker.active_loop_name else None
-        facts = (
-            Facts()
-            if text.startswith("/")
-            else extract_facts(text, runtime.nlp(), asked_about=ASKED_ABOUT.get(str(requested)))
-        )
+        doc = None if text.startswith("/") else parse(text, runtime.nlp())  # parsed once
+        facts = extract_facts(doc, asked_about=ASKED_ABOUT.get(str(requested)))
         if (
             tracker.get_slot("visitor_role") == "loved_one"
             and not text.startswith("/")
@@ -346,10 +353,10 @@ class ActionExtractFacts(Action):
             # "actually I meant Tuesdays and Thursdays" corrects the last schedule answer
             about = "free" if tracker.get_slot("availability") else "work"
             if about == "free" or tracker.get_slot("work_school"):
-                retry = extract_facts(text, runtime.nlp(), asked_about=about)
+                retry = extract_facts(doc, asked_about=about)
                 if retry.free or retry.busy:
                     facts = retry
-        facts, context_events = _in_context(facts, text, requested, tracker)
+        facts, context_events = _in_context(facts, text, requested, tracker, doc)
         if requested == "availability_confirmed" and facts.free is not None:
             facts = replace(facts, correction=True)  # "no, only mornings": a new picture
         events = _facts_events(facts, tracker) + context_events

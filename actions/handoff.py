@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 from typing import Any
 
@@ -14,6 +13,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import runtime
 from actions.questions import CALL_BUTTON, PHONE
+from admissions.callback import EXAMPLE, best_time_in, call_at, find_phone, tidy_time
 from admissions.hours import line_status
 
 logger = logging.getLogger(__name__)
@@ -28,14 +28,27 @@ def new_reference_code() -> str:
     return "".join(chars[:3]) + "-" + "".join(chars[3:])
 
 
-def normalise_us_phone(text: str) -> str | None:
-    """Return ``(555) 123-4567`` for a valid US number in any common format, else None."""
-    digits = re.sub(r"\D", "", text or "")
-    if len(digits) == 11 and digits.startswith("1"):
-        digits = digits[1:]
-    if len(digits) != 10 or digits[0] in "01" or digits[3] in "01":
-        return None
-    return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
+def refused_phones(tracker: Tracker) -> int:
+    """How many numbers in a row the callback form has refused for the question pending."""
+    refused = 0
+    for event in reversed(tracker.events):
+        if event.get("event") != "slot":
+            continue
+        if event.get("name") == "requested_slot" and event.get("value") != "callback_phone":
+            break
+        if event.get("name") == "callback_phone" and event.get("value") is None:
+            refused += 1
+    return refused
+
+
+def booking_text(tracker: Tracker) -> str:
+    """What the visitor booked, in one sentence: the number, the best time and the code."""
+    code = tracker.get_slot("reference_code")
+    number = call_at(tracker.get_slot("callback_phone"), tracker.get_slot("callback_best_time"))
+    text = f"You've asked admissions to call you at {number}."
+    if code:
+        text += f" Your reference code is {code}."
+    return text
 
 
 class ActionHandoff(Action):
@@ -51,6 +64,14 @@ class ActionHandoff(Action):
         """Say whether the line is open and how to reach a person; show the reference code."""
         status = line_status(runtime.facility(), runtime.now())
         code = tracker.get_slot("reference_code") or new_reference_code()
+        if tracker.get_slot("callback_requested") is True and tracker.get_slot("callback_phone"):
+            # booked already: show the booking and the line, never a second booking
+            text = (
+                f"{booking_text(tracker)} {status.message} If you'd rather not wait, you can "
+                f"call {PHONE} yourself and mention your code."
+            )
+            dispatcher.utter_message(text=text, buttons=[CALL_BUTTON])
+            return []
         if status.is_open:
             text = (
                 f"{status.message} Tap to call {PHONE} and a person will pick up where we left "
@@ -130,18 +151,57 @@ class ValidateCallbackForm(FormValidationAction):
     def validate_callback_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """A valid US number, normalised; anything else is re-asked."""
-        phone = normalise_us_phone(str(value or ""))
-        if phone is None:
-            dispatcher.utter_message(response="utter_invalid_phone")
-        return {"callback_phone": phone}
+        """A valid US number found anywhere in the answer, stored as E.164; a best time said in
+        the same message is kept too, even when the number is refused (the form asks again)."""
+        text = str(value or "")
+        result: dict[str, Any] = {"callback_phone": find_phone(text)}
+        when = best_time_in(text)
+        if when and not tracker.get_slot("callback_best_time"):
+            result["callback_best_time"] = when
+        if result["callback_phone"] is None:
+            logger.info("callback: phone number refused")
+        return result
 
     def validate_callback_best_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         """Free text, trimmed to a sensible length."""
-        when = " ".join(str(value or "").split())[:120]
+        when = tidy_time(str(value or ""))[:120]
         return {"callback_best_time": when or None}
+
+
+class ActionAskCallbackPhone(Action):
+    """The phone question; after a refused number, one clear re-ask with an example."""
+
+    def name(self) -> str:
+        """Action name used in domain.yml (the form calls it instead of utter_ask_...)."""
+        return "action_ask_callback_phone"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        """Ask for the number; say what was wrong with the last one when it was refused."""
+        refused = refused_phones(tracker)
+        if not refused:
+            dispatcher.utter_message(
+                text=f"What number should we call? A US number with its area code, for example "
+                f"{EXAMPLE}."
+            )
+            return []
+        kept = "your name" + (
+            " and the best time to call" if tracker.get_slot("callback_best_time") else ""
+        )
+        text = (
+            f"I couldn't read a US phone number there. Could you type it with the area code, "
+            f"for example {EXAMPLE}? I've kept {kept}."
+        )
+        if refused > 1:
+            dispatcher.utter_message(
+                text=f"{text} Or call admissions yourself at {PHONE}.", buttons=[CALL_BUTTON]
+            )
+        else:
+            dispatcher.utter_message(text=text)
+        return []
 
 
 class ActionSubmitCallback(Action):
@@ -163,9 +223,10 @@ class ActionSubmitCallback(Action):
             ] + [SlotSet("callback_consent", None), SlotSet("callback_requested", False)]
         code = tracker.get_slot("reference_code") or new_reference_code()
         name = tracker.get_slot("callback_name")
+        number = call_at(tracker.get_slot("callback_phone"), tracker.get_slot("callback_best_time"))
         dispatcher.utter_message(
             text=(
-                f"Thank you, {name}. Admissions will call you at the time you asked for. "
+                f"Thank you, {name}. I'll ask admissions to call {number}. "
                 f"Your reference code is {code}: mention it if you call us first at {PHONE}."
             ),
             buttons=[CALL_BUTTON],

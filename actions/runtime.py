@@ -27,7 +27,7 @@ def nlp() -> Any:
     """The project's spaCy pipeline: the built one on disk, else built in memory."""
     import spacy
 
-    from admissions.nlp_builder import build
+    from admissions.understanding import build_pipeline as build
 
     if SPACY_PIPELINE_PATH.exists():
         return spacy.load(SPACY_PIPELINE_PATH)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from admissions.profile import VisitorProfile, WeeklyPicture
+from admissions.profile import VisitorProfile, WeeklyPicture, WorkSchool
 
 SCREENING_SLOTS: dict[str, str] = {
     "screen_daily_use": "daily_use",
@@ -84,7 +84,7 @@ def profile_from_slots(slots: dict[str, Any]) -> VisitorProfile:
         payment=slots.get("payment"),
         payer=slots.get("payer"),
         busy=WeeklyPicture.from_slot(slots.get("busy_schedule")),
-        work_school=slots.get("work_school"),
+        work_school=WorkSchool.from_slot(slots.get("work_school")),
         caregiving=relations,
         free=WeeklyPicture.from_slot(slots.get("availability")),
         screening=screening,

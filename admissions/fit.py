@@ -25,10 +25,10 @@ How it decides
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from admissions import describe
 from admissions.facility import Facility, Program, Track
 from admissions.profile import (
     DAY_NAMES,
@@ -166,14 +166,12 @@ def _hours(minutes: float) -> str:
 
 
 def _in_school(profile: VisitorProfile) -> bool:
-    text = (profile.work_school or "").lower()
-    return bool(re.search(r"school|class|college|student|universit", text)) and "work" not in text
+    return profile.work_school is not None and profile.work_school.in_school_only()
 
 
 def _has_obligations(profile: VisitorProfile) -> bool:
-    stated = (profile.work_school or "").strip().lower()
-    busy = any(profile.busy.windows.get(d) for d in WEEKDAYS)
-    return (bool(stated) and stated != "none") or busy
+    stated = profile.work_school is not None and not profile.work_school.is_none()
+    return stated or any(profile.busy.windows.get(d) for d in WEEKDAYS)
 
 
 # ----- availability -------------------------------------------------------------------------
@@ -269,7 +267,7 @@ def _busy_phrase(
     span, days = max(groups.items(), key=lambda kv: (len(kv[1]), -kv[0][0]))
     if _in_school(profile):
         doing = f"{voice.are} in school"
-    elif profile.work_school and profile.work_school.strip().lower() != "none":
+    elif profile.work_school is not None and not profile.work_school.is_none():
         doing = f"{voice.subj} work"
     else:
         doing = f"{voice.are} busy"
@@ -524,33 +522,43 @@ def _week(windows: dict[str, list[Window]]) -> str:
     return "; ".join(parts)
 
 
-def summarize(profile: VisitorProfile) -> str:
-    """Plain-text summary, one fact per line: read to the visitor, then kept for admissions."""
-    lines = [f"Asking for: {'a loved one' if profile.for_loved_one else 'yourself'}"]
+def summary_lines(profile: VisitorProfile) -> list[tuple[str, str]]:
+    """The summary as (fact, line) pairs: each answer keeps its own line, found by its name."""
+    lines = [
+        ("visitor_role", f"Asking for: {'a loved one' if profile.for_loved_one else 'yourself'}")
+    ]
     readiness = {"ready": "ready to start", "unsure": "unsure"}
-    lines.append(f"Readiness: {readiness.get(profile.readiness or '', 'not discussed')}")
+    lines.append(
+        ("readiness", f"Readiness: {readiness.get(profile.readiness or '', 'not discussed')}")
+    )
     payment = _PAYMENT_WORDS.get(profile.payment or "", "not discussed")
     if profile.payer:
         payment = f"{payment} ({profile.payer})"
-    lines.append(f"Payment: {payment}")
-    lines.append(f"Work/school: {profile.work_school or 'not discussed'}")
+    lines.append(("payment", f"Payment: {payment}"))
+    work = describe.work_school(profile.work_school) or "not discussed"
+    lines.append(("work_school", f"Work/school: {work}"))
     if any(profile.busy.windows.values()):
-        lines.append(f"Busy: {_week(profile.busy.windows)}")
+        lines.append(("busy_schedule", f"Busy: {_week(profile.busy.windows)}"))
     if profile.can_take_leave:
-        lines.append("Can take leave from work/school: yes")
+        lines.append(("can_take_leave", "Can take leave from work/school: yes"))
     care = ", ".join(profile.caregiving) if profile.caregiving else "none mentioned"
-    lines.append(f"Caregiving: {care}")
-    lines.append(f"Free time: {_free_words(profile) or 'not discussed'}")
+    lines.append(("caregiving", f"Caregiving: {care}"))
+    lines.append(("availability", f"Free time: {_free_words(profile) or 'not discussed'}"))
     if profile.screening:
         answers = [
             f"{_SCREENING_WORDS[k]} {'yes' if profile.screening[k] else 'no'}"
             for k in SCREENING_KEYS
             if k in profile.screening
         ]
-        lines.append(f"Screening: {', '.join(answers)}")
+        lines.append(("screening", f"Screening: {', '.join(answers)}"))
     if profile.severe_withdrawal:
-        lines.append("Severe withdrawal now or before: yes")
-    return "\n".join(lines)
+        lines.append(("severe_withdrawal", "Severe withdrawal now or before: yes"))
+    return lines
+
+
+def summarize(profile: VisitorProfile) -> str:
+    """Plain-text summary, one fact per line: read to the visitor, then kept for admissions."""
+    return "\n".join(line for _, line in summary_lines(profile))
 
 
 def read_back(profile: VisitorProfile) -> str:

@@ -122,3 +122,23 @@ def weekly_hours_text(line: AdmissionsLine) -> str:
     name = ZONE_NAMES.get(line.time_zone)
     zone = f"{name} time" if name else line.time_zone
     return f"{' and '.join(parts)} ({zone})"
+
+
+def last_closing(facility: Facility, now: datetime) -> datetime | None:
+    """When the admissions line last closed at or before ``now`` (facility time zone).
+
+    While the line is open this is the previous open day's closing (Monday morning: Saturday
+    evening; holidays are skipped); after hours it is today's. None when it never was open.
+    """
+    line = facility.admissions
+    local = now.replace(tzinfo=line.tz) if now.tzinfo is None else now.astimezone(line.tz)
+    today = local.date()
+    for offset in range(_SEARCH_DAYS):
+        day = today - timedelta(days=offset)
+        span = _is_open_day(day, line)
+        if span is None:
+            continue
+        closes = _at(day, span[1], line)
+        if closes <= local:
+            return closes
+    return None

@@ -7,6 +7,7 @@ Times are minutes since local midnight; a window ``(start, end)`` is half-open.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,6 +128,140 @@ class WeeklyPicture:
         )
 
 
+@dataclass(frozen=True)
+class Hours:
+    """Days and times of work or school as the visitor said them ("Mon–Fri 9–5", "nights")."""
+
+    days: tuple[str, ...] = ()  # () when no days were named
+    spans: tuple[Window, ...] = ()  # clock spans; an end past 1440 runs past midnight
+    named: tuple[str, ...] = ()  # time-of-day words when no clock time was said
+
+
+_SCHOOL_WORDS = re.compile(r"school|class|college|student|universit")
+
+
+@dataclass(frozen=True)
+class WorkSchool:
+    """Work and school as data: what, how much, when, and whether they can step away.
+
+    Text is made from it only at the edge (``admissions.describe.work_school``). ``said`` keeps
+    the text description an older conversation stored before this was data.
+    """
+
+    job: str | None = None  # works | full_time | part_time; None: no job
+    study: str | None = None  # student | full_time | part_time; None: not in school
+    shift: str | None = None  # night | evening | day | rotating | "" (shifts, kind unsaid)
+    shift_hours: float | None = None  # "12-hour shifts"
+    days_per_week: float | None = None  # "3 days a week"
+    job_hours: tuple[Hours, ...] = ()
+    study_hours: tuple[Hours, ...] = ()
+    on_leave: bool = False  # on leave or disability from the job: can step away from it
+    said: str | None = None
+
+    @property
+    def kind(self) -> str:
+        """``none``, ``work``, ``school`` or ``both``."""
+        if self.job is not None and self.study is not None:
+            return "both"
+        if self.job is not None:
+            return "work"
+        return "school" if self.study is not None else "none"
+
+    def is_none(self) -> bool:
+        """True for "I don't work or go to school"."""
+        return self.kind == "none"
+
+    def in_school_only(self) -> bool:
+        """A student without a job."""
+        return self.kind == "school"
+
+    def is_bare(self) -> bool:
+        """Only a status ("I work", "student"): no hours, shifts, capacity or leave."""
+        return (
+            not self.job_hours
+            and not self.study_hours
+            and self.shift is None
+            and self.shift_hours is None
+            and self.days_per_week is None
+            and not self.on_leave
+        )
+
+    def to_slot(self) -> dict[str, Any]:
+        """JSON for the ``work_school`` slot (only the fields that are set)."""
+        out: dict[str, Any] = {"kind": self.kind}
+        for name in ("job", "study", "shift", "shift_hours", "days_per_week", "said"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
+        for name in ("job_hours", "study_hours"):
+            blocks = getattr(self, name)
+            if blocks:
+                out[name] = [_hours_to_slot(h) for h in blocks]
+        if self.on_leave:
+            out["on_leave"] = True
+        return out
+
+    @classmethod
+    def from_slot(cls, value: Any) -> WorkSchool | None:
+        """Inverse of ``to_slot``; None when not discussed. Older text values are kept as said."""
+        if isinstance(value, dict):
+            return cls(
+                job=value.get("job"),
+                study=value.get("study"),
+                shift=value.get("shift"),
+                shift_hours=_float(value.get("shift_hours")),
+                days_per_week=_float(value.get("days_per_week")),
+                job_hours=tuple(_hours_from_slot(h) for h in value.get("job_hours") or []),
+                study_hours=tuple(_hours_from_slot(h) for h in value.get("study_hours") or []),
+                on_leave=bool(value.get("on_leave")),
+                said=value.get("said"),
+            )
+        if not isinstance(value, str) or not value.strip():
+            return None
+        text = value.strip()
+        if text.lower() == "none":
+            return cls()
+        if text == "works, on leave":
+            return cls(job="works", on_leave=True)
+        lowered = text.lower()
+        school = bool(_SCHOOL_WORDS.search(lowered))
+        return cls(
+            job="works" if ("work" in lowered or not school) else None,
+            study="student" if school else None,
+            said=text,
+        )
+
+
+def _float(value: Any) -> float | None:
+    return float(value) if value is not None else None
+
+
+def _hours_to_slot(hours: Hours) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if hours.days:
+        out["days"] = list(hours.days)
+    if hours.spans:
+        out["spans"] = [
+            [hhmm(s), hhmm(e) if e <= 1440 else f"+{hhmm(e - 1440)}"] for s, e in hours.spans
+        ]
+    if hours.named:
+        out["named"] = list(hours.named)
+    return out
+
+
+def _hours_from_slot(value: Any) -> Hours:
+    spans = []
+    for start, end in value.get("spans") or []:
+        overnight = str(end).startswith("+")
+        spans.append(
+            (parse_hhmm(start), parse_hhmm(str(end).lstrip("+")) + (1440 if overnight else 0))
+        )
+    return Hours(
+        days=tuple(value.get("days") or ()),
+        spans=tuple(spans),
+        named=tuple(value.get("named") or ()),
+    )
+
+
 @dataclass
 class VisitorProfile:
     """Everything the assessment learned, as the scoring function needs it."""
@@ -136,7 +271,7 @@ class VisitorProfile:
     payment: str | None = None  # one of PAYMENT_KINDS
     payer: str | None = None  # e.g. "Aetna"
     busy: WeeklyPicture = field(default_factory=WeeklyPicture)  # work / school hours
-    work_school: str | None = None  # short description, e.g. "works Mon–Fri 9–5"; "none"
+    work_school: WorkSchool | None = None  # None: not discussed
     caregiving: list[str] = field(default_factory=list)  # relations: "children", "mother"...
     free: WeeklyPicture = field(default_factory=WeeklyPicture)  # stated free time
     screening: dict[str, bool] = field(default_factory=dict)  # SCREENING_KEYS -> yes/no

@@ -1,8 +1,8 @@
 """Deterministic crisis safety net: finds messages that signal danger now.
 
-The crisis phrases live in ``admissions/patterns/crisis.yml`` (entity-ruler patterns, label
-``crisis``, ``id`` = category) together with the context rules used here. Every candidate
-span is judged in its sentence and set aside (a ``Dismissal``) when it is
+The crisis phrases live in ``admissions/understanding/patterns/crisis.yml`` (entity-ruler
+patterns, label ``crisis``, ``id`` = category) together with the context rules used here.
+Every candidate span is judged in its sentence and set aside (a ``Dismissal``) when it is
 
 * ``negated`` - "I'm not suicidal", "never thought of killing myself", "no thoughts of self
   harm", "suicidal thoughts? no". A short contrast restores it ("I'm not suicidal but my
@@ -39,9 +39,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from admissions.nlp_builder import PATTERN_DIR, PatternError
+from admissions.understanding import (
+    PATTERN_DIR,
+    PatternError,
+    build_pipeline,
+    check_scalars,
+    load_patterns,
+    read_pattern_file,
+    straighten,
+)
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -67,9 +73,6 @@ IDIOM = "idiom"
 NOT_NOW = "not_now"
 INFORMATIONAL = "informational"
 
-# Curly quotes and apostrophes become straight ones, one character for one, so that
-# "don’t" matches like "don't" and character offsets stay those of the original text.
-_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"'})
 _THIRD_PERSON = frozenset({"his", "her", "their", "himself", "herself", "themselves", "themself"})
 # Words that end an elliptical clause: "but my sister is", "but he does", "but she is too".
 _ELLIPSIS_ENDS = frozenset(
@@ -166,71 +169,30 @@ class _Context:
 
 
 def _read_crisis_file(path: Path) -> dict[str, Any]:
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise PatternError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(doc, dict):
-        raise PatternError(f"{path}: expected a mapping at the top level")
-    return doc
+    return read_pattern_file(path)
 
 
 def crisis_patterns(path: Path = CRISIS_FILE) -> list[dict[str, Any]]:
     """Return the entity-ruler patterns of the crisis file (label ``crisis`` only)."""
-    entries = _read_crisis_file(path).get("patterns")
-    if not isinstance(entries, list):
-        raise PatternError(f"{path}: expected a top-level 'patterns:' list")
-    patterns: list[dict[str, Any]] = []
-    for n, entry in enumerate(entries, 1):
-        _check_scalars(entry, f"{path.name} entry {n}")
-        if not isinstance(entry, dict) or entry.get("label") != CRISIS_LABEL:
-            raise PatternError(f"{path.name} entry {n}: every entry needs label '{CRISIS_LABEL}'")
-        kind = str(entry.get("id", ""))
-        if kind not in KINDS:
-            raise PatternError(f"{path.name} entry {n}: id must be one of {', '.join(KINDS)}")
-        if "phrases" in entry:
-            patterns.extend(
-                {"label": CRISIS_LABEL, "pattern": str(p).lower(), "id": kind}
-                for p in entry["phrases"]
-            )
-        elif "tokens" in entry:
-            patterns.append({"label": CRISIS_LABEL, "pattern": entry["tokens"], "id": kind})
-        else:
-            raise PatternError(f"{path.name} entry {n}: needs 'phrases' or 'tokens'")
+    patterns = load_patterns(files=[path])
+    for n, pattern in enumerate(patterns, 1):
+        if pattern.get("label") != CRISIS_LABEL:
+            raise PatternError(f"{path.name} pattern {n}: every entry needs label '{CRISIS_LABEL}'")
+        if pattern.get("id") not in KINDS:
+            raise PatternError(f"{path.name} pattern {n}: id must be one of {', '.join(KINDS)}")
     return patterns
-
-
-def _check_scalars(value: Any, where: str, key: str = "") -> None:
-    """Reject YAML's surprise booleans: an unquoted ``no``/``on``/``off`` where a word belongs.
-
-    Booleans are fine only as the value of a flag attribute such as ``IS_ALPHA: true``.
-    """
-    if isinstance(value, dict):
-        for k, item in value.items():
-            _check_scalars(item, where, str(k))
-    elif isinstance(value, list):
-        for item in value:
-            _check_scalars(item, where)
-    elif value is None or (isinstance(value, bool) and not key.startswith(("IS_", "LIKE_"))):
-        raise PatternError(f"{where}: {value!r} is not a word - quote no/yes/on/off in YAML")
 
 
 @lru_cache(maxsize=1)
 def crisis_pipeline() -> Language:
     """Return the cached in-memory pipeline that the safety net runs on every message.
 
-    It is built like ``admissions.nlp_builder.build()`` (blank English, an entity ruler
-    matching on LOWER, overwrite_ents) but holds only the crisis patterns, so that a longer
-    span of another label (a schedule or payer phrase) can never shadow a crisis phrase.
+    Built by the one builder (``admissions.understanding.pipeline.build``) from the crisis file
+    alone, so that a longer span of another label (a schedule or payer phrase) can never
+    shadow a crisis phrase.
     """
-    import spacy
-
-    nlp = spacy.blank("en")
-    ruler = nlp.add_pipe(
-        "entity_ruler",
-        config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True},
-    )
-    ruler.add_patterns(crisis_patterns())  # type: ignore[attr-defined]
+    crisis_patterns()  # the crisis file's own rules (label, kinds)
+    nlp: Language = build_pipeline(files=[CRISIS_FILE])
     return nlp
 
 
@@ -263,7 +225,7 @@ def _load_context() -> _Context:
     raw = _read_crisis_file(CRISIS_FILE).get("context")
     if not isinstance(raw, dict):
         raise PatternError(f"{CRISIS_FILE}: expected a top-level 'context:' mapping")
-    _check_scalars(raw, f"{CRISIS_FILE.name} context")
+    check_scalars(raw, f"{CRISIS_FILE.name} context")
     nlp = crisis_pipeline()
     benign = tuple(
         _Benign(
@@ -324,7 +286,7 @@ def safe_context(text: str) -> str | None:
     classifier that says `crisis` about "I hurt myself at the gym" (see ``safe_contexts`` in
     crisis.yml). A message that says something is happening now never has a safe context.
     """
-    lowered = text.translate(_QUOTES).lower()
+    lowered = straighten(text).lower()
     now, contexts = _safe_contexts()
     if now is not None and now.search(lowered):
         return None
@@ -337,7 +299,7 @@ def safe_context(text: str) -> str | None:
 def screen(text: str, nlp: Language | None = None) -> Screening:
     """Screen one message: crisis signals, dismissed (harmless) phrases and idioms."""
     nlp = nlp or crisis_pipeline()
-    doc = nlp(text.translate(_QUOTES))
+    doc = nlp(straighten(text))
     spans = [ent for ent in doc.ents if ent.label_ == CRISIS_LABEL]
     return _screen_spans(doc, [(s.start, s.end, s.ent_id_ or UNKNOWN_KIND) for s in spans], text)
 
@@ -378,7 +340,7 @@ def screen_entities(
             results.append(_screen_spans(doc, found, source))
     crisis_dicts = [d for d in dicts if d.get("entity") == CRISIS_LABEL]
     if crisis_dicts:
-        doc = nlp.make_doc(text.translate(_QUOTES))
+        doc = nlp.make_doc(straighten(text))
         found = []
         for ent in crisis_dicts:
             span = doc.char_span(int(ent["start"]), int(ent["end"]), alignment_mode="expand")
@@ -452,7 +414,7 @@ class _Judge:
     def __init__(self, doc: Doc, ctx: _Context) -> None:
         self.doc = doc
         self.ctx = ctx
-        self.words = [t.lower_.translate(_QUOTES) for t in doc]
+        self.words = [straighten(t.lower_) for t in doc]
         self.nums = [bool(t.like_num) for t in doc]
         self.sent = _sentences(doc)
 

@@ -40,8 +40,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
-import unicodedata
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -52,6 +50,7 @@ from sanic.exceptions import InvalidUsage, PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from admissions.understanding import sanitize
 from rasa_addons import action_budget, replies
 
 action_budget.install()
@@ -62,19 +61,10 @@ DEFAULT_MAX_MESSAGE_CHARS = 2000
 DEFAULT_MAX_BODY_BYTES = 16 * 1024
 MAX_SENDER_CHARS = 255
 WARM_UP_WAIT_SECONDS = 4.0
-# C0/C1 control characters except tab, newline, carriage return; plus lone surrogates later
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 class BadRequest(ValueError):
     """The request is not a REST channel message."""
-
-
-def clean_text(value: str) -> str:
-    """The message with control characters removed and invalid UTF-16 halves replaced."""
-    text = value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    text = _CONTROL.sub("", text)
-    return unicodedata.normalize("NFC", text)
 
 
 def parse_body(body: bytes) -> tuple[str, str]:
@@ -90,7 +80,7 @@ def parse_body(body: bytes) -> tuple[str, str]:
         sender = str(sender)
     if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
         raise BadRequest(f"'sender' must be a string of 1-{MAX_SENDER_CHARS} characters")
-    if _CONTROL.search(sender) or clean_text(sender) != sender:
+    if sanitize(sender) != sender:
         raise BadRequest("'sender' contains control or invalid characters")
     if not isinstance(message, str):
         raise BadRequest("'message' must be a string")
@@ -166,7 +156,7 @@ class GuardedRestInput(RestInput):
         except BadRequest as exc:
             return response.json({"error": str(exc)}, status=400)
 
-        text = clean_text(message)
+        text = sanitize(message)
         if len(text) > self.max_message_chars:
             return response.json(
                 [replies.message(sender, replies.too_long(self.max_message_chars))]

@@ -89,7 +89,7 @@ class CrisisGuard(GraphComponent, IntentClassifier):
             "demote_set_aside": True,
             # also demote a crisis prediction on a message the net finds no crisis phrase in
             # when the message is in a clearly ordinary context ("I hurt myself at the gym",
-            # "I took my meds this morning"; `safe_contexts` in admissions/patterns/crisis.yml)
+            # "I took my meds this morning"; `safe_contexts` in the crisis pattern file)
             "demote_safe_context": True,
             # below this confidence the intent that replaces a demoted crisis becomes
             # nlu_fallback (match FallbackClassifier's `threshold`)

@@ -35,6 +35,18 @@ makes later turns vanish or repeat. This store closes both:
   probes it, so an outage costs a turn at most one timeout.
 * **No text in logs.** The engine hides SQL parameters and only exception class names are
   logged.
+* **A purged conversation stays purged.** The staff app's purge (retention, forget me) deletes
+  a conversation's rows and records its id in ``purged_senders`` in the same transaction.
+  Writes check that table inside their own transaction (SQLite: ``BEGIN IMMEDIATE``;
+  PostgreSQL: the same per-conversation advisory lock the purge takes), so a turn that was
+  in progress when the purge ran, or a spool replayed after a back-off, cannot write the
+  conversation back. A purged id is also remembered in memory (``purged``): its cached
+  session and spool are dropped, it is never served from the cache, and later saves are
+  skipped without touching the database. The background task reads new tombstones every
+  ``tombstone_interval`` seconds, so a purge made while this process was in back-off drops
+  the cached copy too.
+* **Owner-only files.** A SQLite file this store creates is mode 0600; an existing one (and
+  its journal) readable by group or others is made 0600 at start, with a warning.
 
 The ``events`` table keeps Rasa's columns and meaning (the staff app reads it); ``event_key``
 and its index are the only additions. The spool directory is ``spool_dir`` in
@@ -89,6 +101,10 @@ T = TypeVar("T")
 
 SESSION_STARTED = SessionStarted.type_name
 KEY_INDEX = "ix_events_sender_event_key"
+# pg_advisory_xact_lock(PURGE_LOCK_SPACE, hashtext(sender_id)): taken by writes here and by
+# the staff app's purge (admissions/db/transcripts.py), so the two never interleave.
+PURGE_LOCK_SPACE = 15013
+SQLITE_SIDE_FILES = ("", "-journal", "-wal", "-shm")
 
 _metadata = sa.MetaData()
 events_table = sa.Table(
@@ -103,6 +119,13 @@ events_table = sa.Table(
     sa.Column("data", sa.Text),
     sa.Column("event_key", sa.String(80)),
 )
+# Conversations the staff app purged: never written again (also in admissions/db/tracker.py).
+purged_table = sa.Table(
+    "purged_senders",
+    _metadata,
+    sa.Column("sender_id", sa.String(255), primary_key=True),
+    sa.Column("purged_at", sa.Float, nullable=False),
+)
 
 # the store(s) created in this process, for the REST channel's pre-check
 _stores: weakref.WeakSet[DurableSQLTrackerStore] = weakref.WeakSet()
@@ -110,6 +133,40 @@ _stores: weakref.WeakSet[DurableSQLTrackerStore] = weakref.WeakSet()
 
 class ConversationUnavailable(RasaException):
     """The database cannot be read and the conversation is not cached."""
+
+
+class ConversationPurged(Exception):
+    """The conversation was purged by the staff app: nothing of it may be written again."""
+
+
+def owner_only(path: str | os.PathLike[str]) -> int | None:
+    """Make an existing file readable by its owner only; returns the old mode if it was not."""
+    try:
+        mode = os.stat(path).st_mode & 0o777
+    except FileNotFoundError:
+        return None
+    if not mode & 0o077:
+        return None
+    os.chmod(path, mode & 0o700)
+    return mode
+
+
+def secure_sqlite_file(path: str) -> None:
+    """Create ``path`` as an empty 0600 file if missing; make an existing one (and its journal
+    files) owner-only, warning about each file that was readable by other local users."""
+    if not os.path.exists(path):
+        Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for suffix in SQLITE_SIDE_FILES:
+        old = owner_only(path + suffix)
+        if old is not None:
+            logger.warning(
+                "tracker database file %s was readable by other local users (mode %04o); "
+                "changed to %04o",
+                os.path.basename(path + suffix),
+                old,
+                old & 0o700,
+            )
 
 
 def event_keys(pairs: Iterable[tuple[str, float | None]]) -> list[str]:
@@ -172,6 +229,12 @@ class TrackerCache:
             return None
         self._items.move_to_end(sender_id)
         return item[0]
+
+    def drop(self, sender_id: str) -> None:
+        """Forget a conversation."""
+        old = self._items.pop(sender_id, None)
+        if old is not None:
+            self.bytes -= old[1]
 
     def put(self, sender_id: str, rows: list[EventRow]) -> None:
         """Cache rows for a conversation, evicting the least recently used beyond the bounds."""
@@ -242,6 +305,10 @@ class DurableSQLTrackerStore(SQLTrackerStore):
         self._io_thread = ThreadPoolExecutor(1, thread_name_prefix="tracker-spool")
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._notices: OrderedDict[str, str] = OrderedDict()
+        self.purged: OrderedDict[str, None] = OrderedDict()  # tombstones seen by this process
+        self.tombstone_interval = 2.0
+        self._tombstones_read_at = 0.0  # monotonic time of the last read of the table
+        self._tombstones_since = 0.0  # newest purged_at seen
         self._down_until = 0.0
         self._backoff = 0.0
         self._schema_ready = False
@@ -254,6 +321,7 @@ class DurableSQLTrackerStore(SQLTrackerStore):
             "spooled_turns": 0,
             "replayed_rows": 0,
             "not_recorded": 0,
+            "purged_skipped": 0,
         }
         try:
             self._ensure_schema()
@@ -296,9 +364,8 @@ class DurableSQLTrackerStore(SQLTrackerStore):
             )
         else:
             self._sqlite_path = os.path.abspath(path)
-            if not os.path.exists(self._sqlite_path):
-                Path(self._sqlite_path).parent.mkdir(parents=True, exist_ok=True)
-                sqlite3.connect(self._sqlite_path).close()
+            # transcripts are health records: 0600, whatever the umask (issue 15 #9)
+            secure_sqlite_file(self._sqlite_path)
             # mode=rw: a file that was moved away is an outage, not a new empty database
             uri = f"file:{quote(self._sqlite_path)}?mode=rw"
             timeout = self.db_timeout
@@ -328,6 +395,7 @@ class DurableSQLTrackerStore(SQLTrackerStore):
         if self._schema_ready:
             return
         SQLTrackerStore.Base.metadata.create_all(self.engine)
+        purged_table.create(self.engine, checkfirst=True)
         columns = {c["name"] for c in sa.inspect(self.engine).get_columns("events")}
         with self.engine.begin() as conn:
             if "event_key" not in columns:
@@ -361,6 +429,12 @@ class DurableSQLTrackerStore(SQLTrackerStore):
             )
             query = query.where(sa.or_(start.is_(None), t.c.timestamp >= start))
         with self.engine.connect() as conn:
+            purged = conn.execute(
+                sa.select(purged_table.c.sender_id).where(purged_table.c.sender_id == sender_id)
+            ).first()
+            if purged is not None:
+                conn.rollback()
+                raise ConversationPurged(sender_id)
             result = conn.execute(query.order_by(t.c.id)).all()
             present: set[str] = set()
             if probe_keys:
@@ -396,6 +470,7 @@ class DurableSQLTrackerStore(SQLTrackerStore):
                 with self.engine.connect() as conn:
                     conn = conn.execution_options(sqlite_begin="IMMEDIATE")
                     with conn.begin():
+                        self._check_not_purged(conn, sender_id)
                         existing = conn.execute(
                             sa.select(t.c.id, t.c.event_key, t.c.type_name, t.c.timestamp)
                             .where(t.c.sender_id == sender_id)
@@ -435,6 +510,68 @@ class DurableSQLTrackerStore(SQLTrackerStore):
                     raise
         return 0  # pragma: no cover
 
+    def _check_not_purged(self, conn: sa.engine.Connection, sender_id: str) -> None:
+        """Raise ``ConversationPurged`` if the purge got there first (inside the write's
+        transaction: SQLite's BEGIN IMMEDIATE, or on PostgreSQL the purge's advisory lock)."""
+        if conn.dialect.name == "postgresql":
+            conn.execute(
+                sa.text("SELECT pg_advisory_xact_lock(:space, hashtext(:sender))"),
+                {"space": PURGE_LOCK_SPACE, "sender": sender_id},
+            )
+        found = conn.execute(
+            sa.select(purged_table.c.sender_id).where(purged_table.c.sender_id == sender_id)
+        ).first()
+        if found is not None:
+            raise ConversationPurged(sender_id)
+
+    def _read_tombstones(self, since: float) -> list[tuple[str, float]]:
+        """Tombstones recorded since ``since`` (a few seconds of overlap are harmless)."""
+        self._ensure_schema()
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(purged_table.c.sender_id, purged_table.c.purged_at).where(
+                    purged_table.c.purged_at >= since - 60.0
+                )
+            ).all()
+            conn.rollback()
+        return [(r.sender_id, r.purged_at) for r in rows]
+
+    def _mark_purged(self, sender_id: str) -> None:
+        """Remember a purged id and drop its cached session (in memory only)."""
+        self.purged[sender_id] = None
+        self.purged.move_to_end(sender_id)
+        while len(self.purged) > 100_000:
+            self.purged.popitem(last=False)
+        self.cache.drop(sender_id)
+        self._notices.pop(sender_id, None)
+
+    def _forget_now(self, sender_id: str) -> None:
+        """Drop everything of a purged conversation, spool included (blocking)."""
+        self._mark_purged(sender_id)
+        if self.spool.has(sender_id):
+            self.spool.clear(sender_id)
+
+    async def _forget(self, sender_id: str) -> None:
+        """Drop everything of a purged conversation, spool included."""
+        self._mark_purged(sender_id)
+        if self.spool.has(sender_id):
+            await self._on_io(self.spool.clear, sender_id)
+
+    async def refresh_tombstones(self, force: bool = False) -> int:
+        """Read tombstones recorded since the last read; forget those conversations here."""
+        now = time.monotonic()
+        if not force and now - self._tombstones_read_at < self.tombstone_interval:
+            return 0
+        self._tombstones_read_at = now
+        rows = await self._on_db(self._read_tombstones, self._tombstones_since)
+        fresh = 0
+        for sender_id, purged_at in rows:
+            self._tombstones_since = max(self._tombstones_since, purged_at)
+            if sender_id not in self.purged:
+                fresh += 1
+                await self._forget(sender_id)
+        return fresh
+
     def _probe(self) -> None:
         self._ensure_schema()
         with self.engine.connect() as conn:
@@ -446,7 +583,12 @@ class DurableSQLTrackerStore(SQLTrackerStore):
         total = 0
         for sender_id in self.spool.senders():
             rows = self.spool.read(sender_id)
-            total += self._write_rows(sender_id, rows)
+            try:
+                total += self._write_rows(sender_id, rows)
+            except ConversationPurged:
+                self._forget_now(sender_id)
+                self.stats["purged_skipped"] += 1
+                continue
             self.spool.clear(sender_id)
         self.stats["replayed_rows"] += total
         return total
@@ -517,6 +659,11 @@ class DurableSQLTrackerStore(SQLTrackerStore):
         """Write spooled rows to the database if it is reachable; returns rows written."""
         if not self.db_available():
             return 0
+        try:
+            await self.refresh_tombstones()
+        except Exception as exc:  # noqa: BLE001
+            self._db_failed(exc, "tombstones")
+            return 0
         senders = self.spool.senders()
         if not senders:
             if self._backoff:
@@ -533,6 +680,10 @@ class DurableSQLTrackerStore(SQLTrackerStore):
                 rows = await self._on_io(self.spool.read, sender_id)
                 try:
                     written += await self._on_db(self._write_rows, sender_id, rows)
+                except ConversationPurged:
+                    await self._forget(sender_id)
+                    self.stats["purged_skipped"] += 1
+                    continue
                 except Exception as exc:  # noqa: BLE001
                     self._db_failed(exc, "replay")
                     break
@@ -555,6 +706,9 @@ class DurableSQLTrackerStore(SQLTrackerStore):
             rows, present = await self._on_db(
                 self._select_rows, sender_id, full, {r.key for r in pending}
             )
+        except ConversationPurged:
+            await self._forget(sender_id)
+            return []
         except Exception as exc:  # noqa: BLE001
             self._db_failed(exc, "read")
             return None
@@ -565,7 +719,11 @@ class DurableSQLTrackerStore(SQLTrackerStore):
     async def _rows_or_cache(self, sender_id: str, full: bool) -> list[EventRow]:
         self._start_background()
         async with self._lock_for(sender_id):
+            if sender_id in self.purged:
+                return []  # purged: a new visitor, never the cached copy
             rows = await self._load_rows(sender_id, full)
+            if sender_id in self.purged:
+                return []
             if rows is not None:
                 if not full:
                     self.cache.put(sender_id, rows)
@@ -633,11 +791,17 @@ class DurableSQLTrackerStore(SQLTrackerStore):
         events = list(tracker.events)
         keys = event_keys((e.type_name, e.timestamp) for e in events)
         async with self._lock_for(sender_id):
+            if sender_id in self.purged:
+                self.stats["purged_skipped"] += 1
+                return
             cached = self.cache.get(sender_id) or []
             known = {r.key: r for r in cached}
             rows = [known.get(k) or row_for(e, k) for e, k in zip(events, keys, strict=True)]
             if await self._write_to_db(sender_id, rows):
                 self.cache.put(sender_id, latest_session(rows))
+                return
+            if sender_id in self.purged:
+                self.stats["purged_skipped"] += 1
                 return
             spooled = self.spool.keys(sender_id)
             new = [r for r in rows if r.key not in known and r.key not in spooled]
@@ -663,6 +827,9 @@ class DurableSQLTrackerStore(SQLTrackerStore):
             pending = await self._on_io(self.spool.read, sender_id)
         try:
             await self._on_db(self._write_rows, sender_id, pending + rows)
+        except ConversationPurged:
+            await self._forget(sender_id)
+            return False
         except Exception as exc:  # noqa: BLE001
             self._db_failed(exc, "write")
             return False

@@ -4,12 +4,29 @@
 # Ctrl-C (or SIGTERM) stops every process it started; nothing is left on the ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Transcripts are health records: everything this script and its servers create (databases,
+# logs, spool, secrets) is readable by this user only.
+umask 077
 
 RASA_PORT=${RASA_PORT:-5005}
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
 WEB_PORT=${WEB_PORT:-8080}
 VAR_DIR=${VAR_DIR:-$PWD/var}
 mkdir -p "$VAR_DIR/logs"
+
+# Files made before this check (an older version, another umask, a copied var/) may be readable
+# by other local users: say which, and make them owner-only before any server opens them.
+loose=$(find "$VAR_DIR" -perm /go=rwx -printf '%m %p\n' 2>/dev/null || true)
+if [ -n "$loose" ]; then
+  echo "warning: these files under $VAR_DIR could be read by other local users; making them owner-only:" >&2
+  echo "$loose" | head -20 | sed 's/^/    /' >&2
+  [ "$(echo "$loose" | wc -l)" -gt 20 ] && echo "    ... and $(( $(echo "$loose" | wc -l) - 20 )) more" >&2
+  if ! chmod -R go-rwx "$VAR_DIR"; then
+    echo "error: could not change the modes under $VAR_DIR (owned by another user?); fix them first:" >&2
+    echo "  chmod -R go-rwx $VAR_DIR" >&2
+    exit 1
+  fi
+fi
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for pv in "RASA_PORT:$RASA_PORT" "ACTIONS_PORT:$ACTIONS_PORT" "WEB_PORT:$WEB_PORT"; do
@@ -58,7 +75,9 @@ wait_http() {  # wait_http NAME URL SECONDS
   return 1
 }
 
-# Rasa's HTTP API is protected by a JWT (never a token in the URL); the secret is made once.
+# Rasa's HTTP API is protected by a JWT (never a token in the URL); the secret is made once and
+# never put on a command line (`ps` shows those to every local user): Rasa reads it from the
+# 0600 file (rasa_addons/serve.py), the web app from its environment.
 JWT_FILE="$VAR_DIR/rasa_jwt_secret"
 [ -s "$JWT_FILE" ] || (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$JWT_FILE")
 RASA_JWT_SECRET=$(cat "$JWT_FILE")
@@ -67,9 +86,10 @@ echo "==> starting the action server on 127.0.0.1:$ACTIONS_PORT"
 # SANIC_HOST: rasa_sdk binds 0.0.0.0 by default; only Rasa on this machine may call actions.
 SANIC_HOST=127.0.0.1 start actions .venv/rasa/bin/rasa run actions --actions actions --port "$ACTIONS_PORT"
 echo "==> starting the Rasa server on 127.0.0.1:$RASA_PORT"
-start rasa .venv/rasa/bin/rasa run --model models/admissions.tar.gz --enable-api \
-  --interface 127.0.0.1 --port "$RASA_PORT" --endpoints endpoints.yml --credentials credentials.yml \
-  --jwt-secret "$RASA_JWT_SECRET" --jwt-method HS256
+RASA_JWT_SECRET_FILE="$JWT_FILE" \
+  start rasa .venv/rasa/bin/python -m rasa_addons.serve run --model models/admissions.tar.gz \
+  --enable-api --interface 127.0.0.1 --port "$RASA_PORT" --endpoints endpoints.yml \
+  --credentials credentials.yml --jwt-method HS256
 if [ -f admissions/web/main.py ]; then
   echo "==> starting the web app on 127.0.0.1:$WEB_PORT"
   RASA_URL="http://127.0.0.1:$RASA_PORT" RASA_JWT_SECRET="$RASA_JWT_SECRET" ADMISSIONS_WEB_PORT=$WEB_PORT \

@@ -109,3 +109,20 @@ def test_lock_parsing_handles_extras_hashes_and_markers(tmp_path: Path) -> None:
         "pymongo": "4.3.3",
         "ruamel-yaml": "0.17.21",
     }
+
+
+def test_keras_2_12_model_loading_advisory_is_known_and_accepted_only_for_rasa(
+    tmp_path: Path,
+) -> None:
+    """CVE-2024-3660 (code execution loading a crafted Keras model) is listed; Rasa's pinned
+    keras 2.12 passes only through its documented exception (we load only models we trained
+    and hash-checked), and the same version anywhere else fails."""
+    [exception] = [e for e in REAL["exceptions"] if e["package"] == "keras"]
+    assert "GHSA-x4wf-678h-2pmq" in exception["ids"] and "SHA-256" in exception["reason"]
+    locks = {"rasa": "keras==2.12.0\ntensorflow==2.12.0\n", "app": "keras==2.12.0\n"}
+    status, out = run(tmp_path, locks)
+    assert status == 1
+    assert "VULNERABLE app: keras==2.12.0 GHSA-x4wf-678h-2pmq (CVE-2024-3660)" in out
+    assert "VULNERABLE rasa" not in out
+    status, out = run(tmp_path, {"rasa": "keras==2.13.1\ntensorflow==2.12.1\n", "app": ""})
+    assert status == 1 and "no longer matches the lock" in out  # fixed: drop the exceptions

@@ -76,7 +76,7 @@ def test_greeting_discloses_automation_privacy_and_emergency_numbers() -> None:
 
 def test_domain_entities_match_the_spacy_pattern_labels() -> None:
     """Every label the entity ruler can produce is declared, and nothing else."""
-    from admissions.nlp_builder import load_patterns
+    from admissions.understanding.pipeline import load_patterns
 
     assert set(DOMAIN["entities"]) == {p["label"] for p in load_patterns()}
 

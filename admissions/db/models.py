@@ -248,6 +248,54 @@ class TrainingRun(Base):
     peak_rss_kb: Mapped[int | None] = mapped_column()
 
 
+class TotpFactor(Base):
+    """A staff member's TOTP second factor (RFC 6238); ``confirmed_at`` None while enrolling.
+
+    ``last_step`` is the last 30-second step a code was accepted for: a code is used once.
+    """
+
+    __tablename__ = "staff_totp"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    secret: Mapped[str] = mapped_column(sa.String(64))  # base32
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+
+
+class RecoveryCode(Base):
+    """A one-time recovery code for the second factor: only its SHA-256 is kept."""
+
+    __tablename__ = "staff_recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PendingSignIn(Base):
+    """A sign-in whose password was right and whose second factor is still to come.
+
+    Not a session: it opens only the code and enrolment pages, for a few minutes.
+    ``stage`` is ``code`` (enter a TOTP or recovery code) or ``enrol`` (set the factor up).
+    """
+
+    __tablename__ = "staff_pending_signins"
+
+    token_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    stage: Mapped[str] = mapped_column(sa.String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 def _table(model: type[Base]) -> sa.Table:
     table = model.__table__
     assert isinstance(table, sa.Table)
@@ -268,3 +316,6 @@ NLU_DECISIONS = _table(NluDecision)
 MODELS = _table(ModelRecord)
 MODEL_EVENTS = _table(ModelEvent)
 TRAINING_RUNS = _table(TrainingRun)
+TOTP = _table(TotpFactor)
+RECOVERY_CODES = _table(RecoveryCode)
+PENDING_SIGNINS = _table(PendingSignIn)

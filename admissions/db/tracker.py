@@ -1,6 +1,7 @@
 """Rasa's SQL tracker store table, described exactly as Rasa 3.6 creates it.
 
-The app only *reads* this table (and deletes whole conversations in the retention purge).
+The app only *reads* this table (and deletes whole conversations in the retention purge,
+recording each in ``purged_senders``).
 ``event_row`` reproduces how ``SQLTrackerStore.save`` turns an event dict into a row, so
 fixtures, synthetic data and recorded conversations look exactly like Rasa's own writes.
 """
@@ -25,6 +26,18 @@ events = sa.Table(
     sa.Column("action_name", sa.String(255)),
     sa.Column("data", sa.Text),
 )
+
+# Conversations the purge deleted: Rasa's tracker store (rasa_addons/tracker_store.py) refuses
+# to write them again, so a turn in progress during the purge cannot bring one back.
+# Created by the tracker store or by the first purge (not part of Rasa's own schema).
+purged_senders = sa.Table(
+    "purged_senders",
+    sa.MetaData(),
+    sa.Column("sender_id", sa.String(255), primary_key=True),
+    sa.Column("purged_at", sa.Float, nullable=False),
+)
+# pg_advisory_xact_lock(PURGE_LOCK_SPACE, hashtext(sender_id)), also taken by the tracker store
+PURGE_LOCK_SPACE = 15013
 
 
 def event_row(sender_id: str, event: dict[str, Any]) -> dict[str, Any]:

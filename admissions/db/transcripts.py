@@ -8,15 +8,18 @@ JSON ``data``; for slot events Rasa stores the slot name in ``action_name``.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from admissions.db.tracker import events
+from admissions.db.tracker import PURGE_LOCK_SPACE, events, purged_senders
 
 PROGRAM_VALUES: tuple[str, ...] = ("php", "iop", "op", "residential", "undetermined")
 HANDOFF_ACTIONS: tuple[str, ...] = ("action_handoff",)
@@ -46,6 +49,8 @@ class ListFilters:
     callback: bool | None = None
     complete: bool | None = None
     reference_code: str | None = None
+    active_since: float | None = None  # last event at or after this time
+    hide_short: bool = False  # leave out empty chats (see ``is_short``)
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,17 @@ class ConversationSummary:
     handoff: bool
     recommendation: str | None
     reference_code: str | None
+
+
+SHORT_TURNS = 2
+
+
+def is_short(s: ConversationSummary) -> bool:
+    """An empty chat: one or two visitor turns and nothing came of it (no crisis, callback,
+    assessment, recommendation or handoff)."""
+    return s.turns <= SHORT_TURNS and not (
+        s.crisis or s.callback or s.complete or s.handoff or s.recommendation
+    )
 
 
 def normalise_code(code: str) -> str:
@@ -199,6 +215,10 @@ def matches(s: ConversationSummary, f: ListFilters) -> bool:
         return False
     if f.started_before is not None and s.started_at >= f.started_before:
         return False
+    if f.active_since is not None and s.last_at < f.active_since:
+        return False
+    if f.hide_short and is_short(s):
+        return False
     if f.recommendation == "none":
         if s.recommendation is not None:
             return False
@@ -308,7 +328,27 @@ async def purge_candidates(conn: AsyncConnection, cutoff: float) -> tuple[list[s
 
 
 async def delete_conversation(conn: AsyncConnection, conversation_id: str) -> int:
-    """Delete every event of one conversation; returns the number of rows removed."""
+    """Delete every event of one conversation and leave a tombstone, in the caller's
+    transaction; returns the number of rows removed.
+
+    The tombstone (``purged_senders``) is written first, so on SQLite the transaction holds the
+    write lock before it deletes; on PostgreSQL both this and the tracker store's writes take
+    the conversation's advisory lock. Either way a turn that was in progress when the purge ran
+    finds the tombstone and writes nothing (rasa_addons/tracker_store.py).
+    """
+    dialect = conn.dialect.name
+    await conn.run_sync(lambda sync: purged_senders.create(sync, checkfirst=True))
+    if dialect == "postgresql":
+        await conn.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:space, hashtext(:sender))"),
+            {"space": PURGE_LOCK_SPACE, "sender": conversation_id},
+        )
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    await conn.execute(
+        insert(purged_senders)
+        .values(sender_id=conversation_id, purged_at=time.time())
+        .on_conflict_do_nothing(index_elements=["sender_id"])
+    )
     result = await conn.execute(events.delete().where(events.c.sender_id == conversation_id))
     return int(result.rowcount or 0)
 

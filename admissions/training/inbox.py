@@ -1,10 +1,24 @@
-"""The NLU inbox: visitor messages the model was unsure about, read from Rasa's tracker store.
+"""The NLU inbox: visitor messages a trainer should look at, read from Rasa's tracker store.
 
-A message is in the inbox when its top intent is ``nlu_fallback``, its confidence is below the
-configured threshold, or staff flagged it from a transcript; and no trainer has decided on the
-same text yet. Messages are de-duplicated by normalised text (the newest occurrence shows, with
-a count) and listed newest first. Conversations whose visitor asked to be forgotten are left
-out. Button payloads ("/affirm") are never in it.
+A message is in the inbox when the conversation shows it was (or may have been) misunderstood,
+and no trainer has decided on the same text yet. Each item says why it is there (``REASONS``):
+
+* the model fell back (top intent ``nlu_fallback``), or its confidence was below the threshold;
+* the assistant had to ask again after it (the assessment's "Sorry, I didn't catch that" and
+  "Let's make this easier" re-asks, counted in the ``ask_counts`` slot; the ask-back of an
+  answer that said both yes and no; ``utter_default`` / ``utter_ask_rephrase``);
+* the free time it gave was read back and the visitor chose "Change it";
+* a later message of the visitor corrected an answer taken from it (the assistant then says
+  "Got it, I've updated that");
+* staff flagged it from a transcript ("Flag: misunderstood").
+
+So a confident mistake ("I get the shakes in the morning" read as ready_to_start at 0.89) is
+caught by what happened next, not only by the model's own doubt. Answers to the callback form
+(consent, name, phone number, best time, voicemail/text wishes) never enter the inbox, whatever
+the model thought of them: those are contact details, not language to learn. Messages are
+de-duplicated by normalised text (the newest occurrence shows, with a count) and listed newest
+first. Conversations whose visitor asked to be forgotten are left out. Button payloads
+("/affirm") are never in it.
 """
 
 from __future__ import annotations
@@ -24,6 +38,49 @@ from admissions.db.tracker import events
 from admissions.training.nludata import normalise, text_key
 
 FALLBACK = "nlu_fallback"
+
+# Why a message is in the inbox: the label shown on its badge and a sentence for trainers.
+FELL_BACK = "fallback"
+LOW_CONFIDENCE = "low confidence"
+REASKED = "asked again"
+READ_BACK_CHANGED = "read back, then changed"
+CORRECTED = "corrected later"
+FLAGGED = "flagged by staff"
+REASONS: dict[str, str] = {
+    FELL_BACK: "The assistant did not understand it and fell back.",
+    LOW_CONFIDENCE: "The model was unsure what it meant.",
+    REASKED: "The assistant had to ask the question again after it.",
+    READ_BACK_CHANGED: "The assistant read back the free time it understood from it, and the "
+    'visitor chose "Change it".',
+    CORRECTED: "The visitor corrected the answer taken from it in a later message.",
+    FLAGGED: 'A coordinator marked it "Flag: misunderstood" in a transcript.',
+}
+
+# The callback form's questions (domain.yml ``callback_form``): the answers are contact details.
+CALLBACK_FORM = "callback_form"
+CALLBACK_SLOTS = frozenset(
+    {
+        "callback_consent",
+        "callback_name",
+        "callback_phone",
+        "callback_best_time",
+        "consent_voicemail",
+        "consent_text",
+    }
+)
+# How the assistant's re-asks look in its replies (actions/questions.py, domain.yml).
+REASK_OPENINGS = (
+    "Sorry, I didn't catch that",
+    "Let's make this easier",
+    "I want to be sure I have this right",
+    "Sorry, I didn't quite",
+)
+REASK_ACTIONS = frozenset({"utter_default", "utter_ask_rephrase", "action_default_ask_affirmation"})
+# Answers the summary shows; a later message that changes one corrects the earlier message.
+ANSWER_SLOTS = frozenset({"readiness", "payment", "work_school", "caregiving", "availability"})
+READ_BACK_SLOT = "availability_confirmed"
+_CONTEXT_SLOTS = ("requested_slot", "ask_counts", "clarify", *sorted(ANSWER_SLOTS))
+_CONTEXT_TYPES = ("user", "bot", "slot", "action", "active_loop", "session_started", "restart")
 
 
 @dataclass
@@ -114,6 +171,166 @@ def parse_user_event(row: Any) -> InboxItem | None:
     )
 
 
+@dataclass
+class ConversationSignals:
+    """What one conversation says about its visitor messages (by event id)."""
+
+    reasons: dict[int, list[str]] = field(default_factory=dict)
+    private: set[int] = field(default_factory=set)  # answers to the callback form
+
+    def add(self, event_id: int | None, reason: str) -> None:
+        """Note ``reason`` for a message (once)."""
+        if event_id is None:
+            return
+        found = self.reasons.setdefault(event_id, [])
+        if reason not in found:
+            found.append(reason)
+
+
+def _count(value: Any, slot: str) -> int:
+    try:
+        return int((value or {}).get(slot) or 0) if isinstance(value, dict) else 0
+    except (TypeError, ValueError):
+        return 0
+
+
+def read_conversation(rows: Iterable[tuple[int, str, dict[str, Any]]]) -> ConversationSignals:
+    """Signals from one conversation's events, in order: ``(event id, type, event data)``.
+
+    A slot set, a re-ask or a reply belongs to the visitor message before it.
+    """
+    out = ConversationSignals()
+    requested: Any = None
+    loop: Any = None
+    last_user: int | None = None
+    asked: dict[int, Any] = {}  # the question pending when each message came
+    counts: Any = {}
+    setters: dict[str, tuple[int, Any]] = {}  # answer slot -> (message that set it, value)
+    for event_id, kind, data in rows:
+        if kind == "user":
+            last_user = event_id
+            asked[event_id] = requested
+            if loop == CALLBACK_FORM or requested in CALLBACK_SLOTS:
+                out.private.add(event_id)
+        elif kind in ("session_started", "restart"):
+            last_user = None
+            if kind == "restart":
+                requested = loop = None
+                counts, setters = {}, {}
+        elif kind == "active_loop":
+            loop = data.get("name")
+        elif kind == "action":
+            if data.get("name") in REASK_ACTIONS:
+                out.add(last_user, REASKED)
+        elif kind == "bot":
+            text = data.get("text")
+            if isinstance(text, str) and text.startswith(REASK_OPENINGS):
+                out.add(last_user, REASKED)
+        elif kind == "slot":
+            _read_slot(out, data, last_user, asked, setters, counts)
+            name, value = data.get("name"), data.get("value")
+            if name == "requested_slot":
+                requested = value
+            elif name == "ask_counts":
+                counts = value if isinstance(value, dict) else {}
+    return out
+
+
+def _read_slot(
+    out: ConversationSignals,
+    data: dict[str, Any],
+    last_user: int | None,
+    asked: dict[int, Any],
+    setters: dict[str, tuple[int, Any]],
+    counts: Any,
+) -> None:
+    name, value = data.get("name"), data.get("value")
+    if last_user is None:
+        return  # slots carried over into a new session belong to no message
+    question = asked.get(last_user)
+    if name == "ask_counts" and isinstance(question, str):
+        # the same question asked a second (third...) time right after this answer
+        now = _count(value, question)
+        if now >= 2 and now > _count(counts, question):
+            out.add(last_user, REASKED)
+    elif name == "clarify" and isinstance(value, dict) and value.get("kind") == "contradiction":
+        out.add(last_user, REASKED)
+    elif name in ANSWER_SLOTS:
+        earlier = setters.get(name)
+        if value is None:
+            if earlier is not None and name == "availability" and question == READ_BACK_SLOT:
+                out.add(earlier[0], READ_BACK_CHANGED)  # "Change it" at the read-back
+            setters.pop(name, None)
+            return
+        if earlier is not None and earlier[0] != last_user and earlier[1] != value:
+            out.add(earlier[0], READ_BACK_CHANGED if question == READ_BACK_SLOT else CORRECTED)
+        setters[name] = (last_user, value)
+
+
+def _signal_rows(rows: Iterable[Any]) -> dict[str, list[tuple[int, str, dict[str, Any]]]]:
+    by_conversation: dict[str, list[tuple[int, str, dict[str, Any]]]] = {}
+    for row in rows:
+        try:
+            data = json.loads(row.data) if row.data else {}
+        except ValueError:
+            data = {}
+        if not isinstance(data, dict):
+            data = {}
+        by_conversation.setdefault(str(row.sender_id), []).append(
+            (int(row.id), str(row.type_name), data)
+        )
+    return by_conversation
+
+
+async def conversation_signals(
+    tracker: AsyncConnection, conversation_ids: Iterable[str]
+) -> dict[str, ConversationSignals]:
+    """Signals of each conversation, read from the events that carry them."""
+    ids = sorted(set(conversation_ids))
+    found: dict[str, ConversationSignals] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        kinds = events.c.type_name
+        rows = await tracker.execute(
+            sa.select(events.c.id, events.c.sender_id, events.c.type_name, events.c.data)
+            .where(
+                events.c.sender_id.in_(chunk),
+                kinds.in_(_CONTEXT_TYPES),
+                sa.or_(
+                    kinds.in_(("user", "active_loop", "session_started", "restart")),
+                    sa.and_(kinds == "slot", events.c.action_name.in_(_CONTEXT_SLOTS)),
+                    sa.and_(kinds == "action", events.c.action_name.in_(sorted(REASK_ACTIONS))),
+                    sa.and_(
+                        kinds == "bot",
+                        sa.or_(*(events.c.data.contains(o) for o in REASK_OPENINGS)),
+                    ),
+                ),
+            )
+            .order_by(events.c.id)
+        )
+        for cid, signal_rows in _signal_rows(rows).items():
+            found[cid] = read_conversation(signal_rows)
+    return found
+
+
+def _explain(
+    item: InboxItem, threshold: float, flagged: set[int], signals: ConversationSignals | None
+) -> list[str]:
+    """Why ``item`` is in the inbox (empty: it is not, or it is a callback-form answer)."""
+    if signals is not None and item.event_id in signals.private:
+        return []
+    reasons = []
+    if item.intent == FALLBACK:
+        reasons.append(FELL_BACK)
+    elif item.confidence is None or item.confidence < threshold:
+        reasons.append(LOW_CONFIDENCE)
+    if signals is not None:
+        reasons.extend(signals.reasons.get(item.event_id, []))
+    if item.event_id in flagged:
+        reasons.append(FLAGGED)
+    return reasons
+
+
 async def flagged_ids(app: AsyncConnection) -> set[int]:
     """Event ids staff flagged for the inbox."""
     return set((await app.execute(sa.select(NLU_FLAGS.c.event_id))).scalars())
@@ -136,48 +353,66 @@ async def candidates(
     flagged: Sequence[int],
     limit: int,
 ) -> list[InboxItem]:
-    """Newest visitor messages that fell back, scored below ``threshold`` or were flagged."""
+    """Inbox messages among the conversations of the newest ``limit`` visitor messages.
+
+    Flagged messages count however old they are.
+    """
     dialect = tracker.dialect.name
-    conf = _confidence(dialect)
-    condition = sa.or_(
-        events.c.intent_name == FALLBACK,
-        conf < threshold,
-        conf.is_(None),
-        events.c.id.in_(list(flagged)) if flagged else sa.false(),
-    )
-    rows = await tracker.execute(
-        sa.select(events.c.id, events.c.sender_id, events.c.timestamp, events.c.data)
-        .where(events.c.type_name == "user", condition)
-        .where(events.c.sender_id.not_in(_forgotten(dialect)))
+    not_forgotten = events.c.sender_id.not_in(_forgotten(dialect))
+    recent = (
+        sa.select(events.c.sender_id)
+        .where(events.c.type_name == "user", not_forgotten)
         .order_by(events.c.id.desc())
         .limit(limit)
     )
+    conversation_ids = set((await tracker.execute(recent)).scalars())
+    if flagged:
+        conversation_ids |= set(
+            (
+                await tracker.execute(
+                    sa.select(events.c.sender_id).where(
+                        events.c.id.in_(list(flagged)), not_forgotten
+                    )
+                )
+            ).scalars()
+        )
+    if not conversation_ids:
+        return []
+    signals = await conversation_signals(tracker, conversation_ids)
     flagged_set = set(flagged)
-    out = []
-    for row in rows:
-        item = parse_user_event(row)
-        if item is None:
-            continue
-        if item.intent == FALLBACK:
-            item.reasons.append("fallback")
-        elif item.confidence is None or item.confidence < threshold:
-            item.reasons.append("low confidence")
-        if item.event_id in flagged_set:
-            item.flagged = True
-            item.reasons.append("flagged by staff")
-        if item.reasons:
-            out.append(item)
+    out: list[InboxItem] = []
+    ids = sorted(conversation_ids)
+    for start in range(0, len(ids), 500):
+        rows = await tracker.execute(
+            sa.select(events.c.id, events.c.sender_id, events.c.timestamp, events.c.data).where(
+                events.c.type_name == "user", events.c.sender_id.in_(ids[start : start + 500])
+            )
+        )
+        for row in rows:
+            item = parse_user_event(row)
+            if item is None:
+                continue
+            item.reasons = _explain(item, threshold, flagged_set, signals.get(item.conversation_id))
+            item.flagged = FLAGGED in item.reasons
+            if item.reasons:
+                out.append(item)
+    out.sort(key=lambda i: i.event_id, reverse=True)
     return out
 
 
-def is_candidate(item: InboxItem, threshold: float, flagged: Iterable[int]) -> bool:
-    """Whether this message belongs in the inbox: it fell back, scored low or was flagged."""
-    return (
-        item.intent == FALLBACK
-        or item.confidence is None
-        or item.confidence < threshold
-        or item.event_id in set(flagged)
-    )
+async def is_private(tracker: AsyncConnection, item: InboxItem) -> bool:
+    """Whether the message answered the callback form (contact details, never for training)."""
+    signals = await conversation_signals(tracker, [item.conversation_id])
+    found = signals.get(item.conversation_id)
+    return found is not None and item.event_id in found.private
+
+
+async def reasons_for(
+    tracker: AsyncConnection, item: InboxItem, threshold: float, flagged: Iterable[int]
+) -> list[str]:
+    """Why this message belongs in the inbox; empty when it does not (or is a callback answer)."""
+    signals = await conversation_signals(tracker, [item.conversation_id])
+    return _explain(item, threshold, set(flagged), signals.get(item.conversation_id))
 
 
 def deduplicate(items: Iterable[InboxItem]) -> list[InboxItem]:
@@ -190,9 +425,10 @@ def deduplicate(items: Iterable[InboxItem]) -> list[InboxItem]:
             by_text[key] = item
             continue
         first.occurrences += 1
-        if item.flagged and not first.flagged:
-            first.flagged = True
-            first.reasons.append("flagged by staff")
+        for reason in item.reasons:
+            if reason not in first.reasons:
+                first.reasons.append(reason)
+        first.flagged = first.flagged or item.flagged
     return list(by_text.values())
 
 

@@ -3,7 +3,9 @@
     POST /chat/session   start a conversation (or resume this browser's): the bot's messages
     POST /chat/send      one visitor message or button press: the bot's replies
     GET  /chat/history   this browser's conversation, for a page reload
+    GET  /chat/status    whether this browser has a chat to resume (no message text)
     POST /chat/end       end the conversation: its cookie is refused from then on
+                         ("Clear this chat from this device" in the widget)
 
 The app issues the conversation id itself and binds it to the browser with a signed
 HttpOnly, SameSite=Strict cookie (``chat_sessions``); the client never names an id. When
@@ -319,6 +321,20 @@ async def history(request: web.Request) -> web.StreamResponse:
     return response
 
 
+async def status(request: web.Request) -> web.StreamResponse:
+    """GET /chat/status: ``{"active": bool}``, whether an earlier chat could be resumed.
+
+    The widget asks this on page load and offers to resume without showing anything of the
+    conversation (a shared device). It neither reads the transcript nor renews the cookie, so
+    loading pages does not keep a chat alive past its idle limit.
+    """
+    conversation_id = _current_id(request)
+    response = _json(request, {"active": conversation_id is not None})
+    if conversation_id is None and (COOKIE in request.cookies or SECURE_COOKIE in request.cookies):
+        _clear_cookies(response)  # ended, expired or not ours: tidy it away
+    return response
+
+
 async def end_session(request: web.Request) -> web.StreamResponse:
     """POST /chat/end: end this browser's conversation and forget its cookie."""
     body = await _read_body(request)
@@ -364,4 +380,5 @@ def setup(app: web.Application, config: ChatConfig) -> None:
     app.router.add_post("/chat/session", start_session, name="chat.session")
     app.router.add_post("/chat/send", send_message, name="chat.send")
     app.router.add_get("/chat/history", history, name="chat.history")
+    app.router.add_get("/chat/status", status, name="chat.status")
     app.router.add_post("/chat/end", end_session, name="chat.end")

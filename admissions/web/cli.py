@@ -4,12 +4,14 @@
                                              [--password-stdin]
     python -m admissions.web.cli disable-user --username U
     python -m admissions.web.cli set-password --username U [--password-stdin]
+    python -m admissions.web.cli reset-second-factor --username U
     python -m admissions.web.cli purge [--dry-run]
     python -m admissions.web.cli migrate
     python -m admissions.web.cli seed-synthetic --count N [--days D] [--seed S]
 
 Passwords come from a prompt (typed twice) or the first line of standard input; there is no
-default password anywhere. Databases: TRACKER_DB_URL and APP_DB_URL (see settings.py).
+default password anywhere. The account rules (usernames, roles, passwords, the last admin) are
+``accounts.py``'s, shared with the admin pages. Databases: TRACKER_DB_URL and APP_DB_URL.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from collections.abc import Sequence
 from admissions.db import migrate, staff, synthetic
 from admissions.db.engine import create_engine, create_sync_engine, ensure_sqlite_dir
 from admissions.training.settings import TrainingSettings
-from admissions.web import audit, auth, retention
+from admissions.web import accounts, audit, auth, retention
 from admissions.web.settings import Settings
 
 
@@ -43,10 +45,10 @@ def _read_password(from_stdin: bool) -> str:
         password = getpass.getpass("New password: ")
         if getpass.getpass("Same password again: ") != password:
             raise SystemExit("error: the two passwords differ; nothing changed.")
-    problem = auth.password_problem(password)
-    if problem:
-        raise SystemExit(f"error: {problem} Nothing changed.")
-    return password
+    try:
+        return accounts.new_password(password)
+    except accounts.AccountError as exc:
+        raise SystemExit(f"error: {exc} Nothing changed.") from None
 
 
 async def _create_user(
@@ -54,52 +56,49 @@ async def _create_user(
 ) -> None:
     engine = create_engine(settings.app_db_url)
     try:
-        key = auth.username_key(username)
+        key = accounts.username(username)
+        password_hash = auth.hash_password(password)
         async with engine.begin() as conn:
-            if await staff.find_user(conn, key) is not None:
-                raise SystemExit(f"error: the username {key!r} is taken; nothing changed.")
-            await staff.create_user(conn, key, auth.hash_password(password), roles)
+            detail = await accounts.create(conn, key, roles, password_hash)
             await audit.insert(
                 conn,
                 username=_actor(),
                 action="user_create",
                 result="ok",
                 address="cli",
-                detail={"user": key, "roles": sorted(roles)},
+                detail=detail,
             )
+    except accounts.AccountError as exc:
+        raise SystemExit(f"error: {exc} Nothing changed.") from None
     finally:
         await engine.dispose()
     print(f"created {key!r} with role(s) {', '.join(sorted(roles))}")
 
 
-async def _change_user(
-    settings: Settings, username: str, *, disable: bool | None, password: str | None
-) -> None:
+async def _change_user(settings: Settings, username: str, action: str, password: str = "") -> None:
+    """``user_disable``, ``user_enable``, ``password_reset`` or ``totp_reset`` for one account."""
     engine = create_engine(settings.app_db_url)
+    key = auth.username_key(username)
     try:
-        key = auth.username_key(username)
+        password_hash = auth.hash_password(password) if action == "password_reset" else ""
         async with engine.begin() as conn:
             row = await staff.find_user(conn, key)
             if row is None:
                 raise SystemExit(f"error: no user {key!r}")
-            if disable is not None:
-                await staff.set_disabled(conn, row.id, disable)
-                action = "user_disable" if disable else "user_enable"
+            if action in ("user_disable", "user_enable"):
+                detail = await accounts.set_disabled(conn, row.id, action == "user_disable")
+            elif action == "password_reset":
+                detail = await accounts.set_password(conn, row.id, password_hash)
             else:
-                assert password is not None
-                await staff.set_password(conn, row.id, auth.hash_password(password))
-                action = "password_reset"
+                detail = await accounts.reset_second_factor(conn, row.id)
             await audit.insert(
-                conn,
-                username=_actor(),
-                action=action,
-                result="ok",
-                address="cli",
-                detail={"user": key},
+                conn, username=_actor(), action=action, result="ok", address="cli", detail=detail
             )
+    except accounts.AccountError as exc:
+        raise SystemExit(f"error: {exc} Nothing changed.") from None
     finally:
         await engine.dispose()
-    print(f"{action.replace('_', ' ')}: {key!r}")
+    print(f"{action.replace('_', ' ').replace('totp', 'second factor')}: {key!r}")
 
 
 async def _purge(settings: Settings, dry_run: bool, days: int | None) -> None:
@@ -184,6 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
     reset = sub.add_parser("set-password", help="set a new password (ends the account's sessions)")
     reset.add_argument("--username", required=True)
     reset.add_argument("--password-stdin", action="store_true")
+    factor = sub.add_parser(
+        "reset-second-factor",
+        help="remove an account's TOTP and recovery codes (lost phone); it sets one up again",
+    )
+    factor.add_argument("--username", required=True)
     purge = sub.add_parser(
         "purge", help="delete conversations past RETENTION_DAYS and forget-me requests"
     )
@@ -212,20 +216,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         print("the app's tables are up to date")
     elif args.command == "create-user":
         try:
-            roles = auth.check_roles(args.role)
-        except ValueError as exc:
+            accounts.username(args.username)
+            roles = accounts.roles(args.role)
+        except accounts.AccountError as exc:
             raise SystemExit(f"error: {exc}") from None
         password = _read_password(args.password_stdin)
         asyncio.run(_create_user(settings, args.username, roles, password))
     elif args.command in ("disable-user", "enable-user"):
-        asyncio.run(
-            _change_user(
-                settings, args.username, disable=args.command == "disable-user", password=None
-            )
-        )
+        action = "user_disable" if args.command == "disable-user" else "user_enable"
+        asyncio.run(_change_user(settings, args.username, action))
     elif args.command == "set-password":
         password = _read_password(args.password_stdin)
-        asyncio.run(_change_user(settings, args.username, disable=None, password=password))
+        asyncio.run(_change_user(settings, args.username, "password_reset", password))
+    elif args.command == "reset-second-factor":
+        asyncio.run(_change_user(settings, args.username, "totp_reset"))
     elif args.command == "purge":
         if args.days is not None and args.days < 1:
             raise SystemExit("error: --days must be at least 1")

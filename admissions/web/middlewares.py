@@ -127,7 +127,8 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
         raise web.HTTPForbidden(text="Requests from other sites are refused.")
     form = await request.post()
     sent = form.get("csrf_token")
-    if request.path == auth.LOGIN_PATH:
+    if request.path == auth.LOGIN_PATH or request.path.startswith(auth.LOGIN_PATH + "/"):
+        # the sign-in steps (password, then code or enrolment) run before any session exists
         expected = request.cookies.get(LOGIN_CSRF_COOKIE)
     else:
         user = request.get(USER)

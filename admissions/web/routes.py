@@ -7,7 +7,16 @@ from pathlib import Path
 from aiohttp import web
 
 from admissions.web.responses import redirect
-from admissions.web.views import account, admin, callbacks, conversations, dashboard, training
+from admissions.web.views import (
+    account,
+    admin,
+    callbacks,
+    conversations,
+    dashboard,
+    second_factor,
+    training,
+    users,
+)
 
 STATIC_DIR = Path(__file__).with_name("static") / "staff"
 
@@ -30,6 +39,12 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/staff/health", health, name="staff.health")
     r.add_get("/staff/login", account.login_page, name="staff.login")
     r.add_post("/staff/login", account.login)
+    r.add_get(second_factor.CODE_PATH, second_factor.code_page, name="staff.login_code")
+    r.add_post(second_factor.CODE_PATH, second_factor.code_submit)
+    r.add_get(second_factor.ENROL_PATH, second_factor.enrol_page, name="staff.login_enrol")
+    r.add_post(second_factor.ENROL_PATH, second_factor.enrol_submit)
+    r.add_get("/staff/second-factor", second_factor.settings_page, name="staff.second_factor")
+    r.add_post("/staff/second-factor", second_factor.settings_enrol)
     r.add_post("/staff/logout", account.logout, name="staff.logout")
     r.add_get("/staff/password", account.password_page, name="staff.password")
     r.add_post("/staff/password", account.password_change)
@@ -50,9 +65,16 @@ def setup_routes(app: web.Application) -> None:
     r.add_get("/staff/dashboard", dashboard.dashboard, name="staff.dashboard")
 
     r.add_get("/staff/audit", admin.audit_log, name="staff.audit")
-    r.add_get("/staff/users", admin.users, name="staff.users")
-    r.add_post("/staff/users/{uid}/disable", admin.user_disable, name="staff.user_disable")
-    r.add_post("/staff/users/{uid}/enable", admin.user_enable, name="staff.user_enable")
+    r.add_get("/staff/users", users.users, name="staff.users")
+    r.add_post("/staff/users", users.user_create, name="staff.user_create")
+    r.add_post("/staff/users/{uid}/password", users.user_password, name="staff.user_password")
+    r.add_post("/staff/users/{uid}/disable", users.user_disable, name="staff.user_disable")
+    r.add_post("/staff/users/{uid}/enable", users.user_enable, name="staff.user_enable")
+    r.add_post(
+        "/staff/users/{uid}/second-factor/reset",
+        users.user_second_factor_reset,
+        name="staff.user_second_factor_reset",
+    )
     r.add_get("/staff/retention", admin.retention_page, name="staff.retention")
     r.add_post("/staff/retention/run", admin.retention_run, name="staff.retention_run")
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from admissions.db.models import ROLES
 from admissions.facility import default_facility_path
 from admissions.web import addresses
 
@@ -26,6 +27,20 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int = 0) -> int:
 
 def _flag(env: Mapping[str, str], name: str) -> bool:
     return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+# Roles that must sign in with a second factor (TOTP): admin always, others by configuration.
+TOTP_ALWAYS = ("admin",)
+
+
+def _totp_roles(env: Mapping[str, str]) -> tuple[str, ...]:
+    names = [r.strip() for r in env.get("ADMISSIONS_WEB_TOTP_ROLES", "").split(",") if r.strip()]
+    for name in names:
+        if name not in ROLES:
+            raise ValueError(
+                f"ADMISSIONS_WEB_TOTP_ROLES: unknown role {name!r} (use {', '.join(ROLES)})"
+            )
+    return tuple(sorted({*TOTP_ALWAYS, *names}))
 
 
 @dataclass(frozen=True)
@@ -53,6 +68,13 @@ class Settings:
     login_window_minutes: int = 15
     password_checks: int = 2  # Argon2 verifications running at once (64 MiB each)
     password_check_wait_seconds: float = 10.0  # then "busy, try again" instead of queueing
+    # roles whose accounts need a TOTP second factor (admin always; ADMISSIONS_WEB_TOTP_ROLES)
+    totp_roles: tuple[str, ...] = TOTP_ALWAYS
+    second_factor_minutes: int = 10  # how long a sign-in may wait for its code / enrolment
+
+    def needs_totp(self, roles: frozenset[str] | set[str]) -> bool:
+        """Whether an account with ``roles`` must sign in with a second factor."""
+        return bool(set(roles) & {*TOTP_ALWAYS, *self.totp_roles})
 
     def proxy_networks(self) -> tuple[addresses.Network, ...]:
         """The proxies whose X-Forwarded-* headers are believed (none unless trust_proxy)."""
@@ -90,4 +112,5 @@ class Settings:
             secure_cookies=_flag(env, "ADMISSIONS_WEB_SECURE_COOKIES"),
             allowed_origins=origins,
             password_checks=_int(env, "ADMISSIONS_WEB_PASSWORD_CHECKS", cls.password_checks, 1),
+            totp_roles=_totp_roles(env),
         )

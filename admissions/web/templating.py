@@ -12,8 +12,15 @@ import jinja2
 from aiohttp import web
 
 from admissions.facility import SHORT_NAMES
+from admissions.web import audit_words
 from admissions.web.keys import FACILITY, USER
-from admissions.web.transcript import contact_wishes, fit_words, payer_text, tel_href
+from admissions.web.transcript import (
+    contact_wishes,
+    fit_words,
+    payer_text,
+    phone_words,
+    tel_href,
+)
 
 
 async def staff_context(request: web.Request) -> dict[str, Any]:
@@ -80,12 +87,14 @@ def callback_status_url(conversation_id: str) -> str:
 
 def setup(app: web.Application) -> jinja2.Environment:
     """Install the template environment (every ``{{ }}`` is HTML-escaped)."""
+    from admissions.web.views.overnight import home_context  # the views import this module
+
     env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.PackageLoader("admissions.web", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
-        context_processors=[staff_context],
+        context_processors=[staff_context, home_context],
     )
     env.filters.update(filters(app))
     env.globals.update(
@@ -93,7 +102,11 @@ def setup(app: web.Application) -> jinja2.Environment:
         callback_status_url=callback_status_url,
         contact_wishes=contact_wishes,
         tel_href=tel_href,
+        phone_words=phone_words,
         payer_text=payer_text,
         fit_words=fit_words,
+        audit_action=audit_words.action_words,
+        audit_result=audit_words.result_words,
+        audit_detail=audit_words.detail_words,
     )
     return env

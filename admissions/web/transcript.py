@@ -279,6 +279,15 @@ def tel_href(phone: Any) -> str | None:
     return f"tel:+1{digits}" if len(digits) == 10 else None
 
 
+def phone_words(phone: Any) -> str:
+    """A US number as people read it, "(412) 555-0143"; anything else as it was given."""
+    href = tel_href(phone)
+    if href is None:
+        return _text(phone)
+    digits = href.removeprefix("tel:+1")
+    return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
+
+
 def fit_words(fit: ProgramFitView) -> str:
     """What a program's fit score (0-100) means, in a sentence."""
     if fit.fits:

@@ -14,13 +14,13 @@ from actions.fallback import ActionDefaultAskAffirmation
 from actions.fit import ActionScoreFit
 from actions.handoff import (
     ActionAnswerCost,
+    ActionAskCallbackPhone,
     ActionHandoff,
     ActionSubmitCallback,
     ValidateCallbackForm,
     new_reference_code,
-    normalise_us_phone,
 )
-from actions.privacy import ActionForgetMe
+from actions.privacy import ActionConfirmForgetMe, ActionForgetMe
 
 
 def _slots(events: list[dict[str, Any]]) -> dict[str, Any]:
@@ -247,30 +247,149 @@ async def test_cost_answer_never_promises_or_invents_prices(make_tracker, dispat
 
 
 @pytest.mark.parametrize(
-    ("raw", "expected"),
+    ("raw", "stored"),
     [
-        ("212-555-0187", "(212) 555-0187"),
-        ("555-123-4567", None),  # exchange codes never start with 0 or 1
-        ("(212) 555-0187", "(212) 555-0187"),
-        ("+1 212 555 0187", "(212) 555-0187"),
-        ("2125550187", "(212) 555-0187"),
+        ("212-555-0187", "+12125550187"),
+        ("(212) 555-0187", "+12125550187"),
+        ("+1 212 555 0187", "+12125550187"),
+        ("2125550187", "+12125550187"),
+        ("212.555.0187", "+12125550187"),
+        ("my cell is 1 (212) 555-0187", "+12125550187"),
+        ("555-123-4567", None),  # no area code 555
+        ("212-155-0187", None),  # exchange codes never start with 1
         ("12345", None),
         ("call me maybe", None),
-        ("011 212 555 0187", None),
+        ("011 212 555 0187", None),  # dialled abroad: not a US number
+        ("+44 20 7946 0958", None),  # admissions calls US numbers
     ],
 )
-def test_us_phone_numbers(raw: str, expected: str | None) -> None:
-    """US numbers in common formats are normalised; anything else is refused."""
-    assert normalise_us_phone(raw) == expected
-
-
-async def test_invalid_phone_is_reasked(make_tracker, dispatcher, domain) -> None:
-    """An invalid number is refused with an explanation (the form asks again)."""
+async def test_phone_numbers_are_read_in_any_common_format(
+    raw: str, stored: str | None, make_tracker, dispatcher, domain
+) -> None:
+    """US numbers as people type them are stored as E.164; anything else is refused."""
     result = ValidateCallbackForm().validate_callback_phone(
-        "12345", dispatcher, make_tracker(), domain
+        raw, dispatcher, make_tracker(raw, "out_of_scope"), domain
     )
-    assert result == {"callback_phone": None}
-    assert dispatcher.messages[0]["response"] == "utter_invalid_phone"
+    assert result["callback_phone"] == stored
+
+
+async def test_a_number_and_a_best_time_in_one_message(make_tracker, dispatcher, domain) -> None:
+    """Issue 13 §2: "you can reach me at (412) 555-0143, best after 1pm" fills the number and
+    the best time, and the confirmation reads both back in the visitor's own format."""
+    text = "you can reach me at (412) 555-0143, best after 1pm"
+    slots = ValidateCallbackForm().validate_callback_phone(
+        text, dispatcher, make_tracker(text, "out_of_scope"), domain
+    )
+    assert slots == {"callback_phone": "+14125550143", "callback_best_time": "after 1 PM"}
+    tracker = make_tracker(
+        "no", "deny", {"callback_consent": True, "callback_name": "Sam", **slots}
+    )
+    events = await ActionSubmitCallback().run(dispatcher, tracker, domain)
+    said = _said(dispatcher)
+    assert "I'll ask admissions to call (412) 555-0143 after 1 PM." in said
+    assert "+1412" not in said
+    assert _slots(events)["reference_code"] in said
+
+
+def _phone_tracker(make_tracker, answers: list[str], slots: dict[str, Any]) -> Any:
+    """A callback form at the phone question, after each of ``answers`` was refused."""
+    tracker = make_tracker(
+        answers[-1] if answers else "Sam", "out_of_scope", slots, "callback_form"
+    )
+    events: list[dict[str, Any]] = [
+        {"event": "slot", "name": "requested_slot", "value": "callback_name"},
+        {"event": "user", "text": "Sam"},
+        {"event": "slot", "name": "callback_name", "value": "Sam"},
+        {"event": "slot", "name": "requested_slot", "value": "callback_phone"},
+    ]
+    for answer in answers:
+        events += [
+            {"event": "bot", "text": "What number should we call?"},
+            {"event": "user", "text": answer},
+            {"event": "slot", "name": "callback_phone", "value": answer},
+            {"event": "slot", "name": "callback_phone", "value": None},
+            {"event": "slot", "name": "requested_slot", "value": "callback_phone"},
+        ]
+    tracker.events = events
+    return tracker
+
+
+async def test_the_phone_question_gives_an_example(make_tracker, dispatcher, domain) -> None:
+    """The first time, one plain question with an example number."""
+    tracker = _phone_tracker(make_tracker, [], {"callback_name": "Sam"})
+    await ActionAskCallbackPhone().run(dispatcher, tracker, domain)
+    assert len(dispatcher.messages) == 1
+    assert _said(dispatcher) == (
+        "What number should we call? A US number with its area code, for example (212) 555-0187."
+    )
+
+
+async def test_a_bad_number_gets_one_clear_reask_and_keeps_the_rest(
+    make_tracker, dispatcher, domain
+) -> None:
+    """ "412 555, after 6pm": the number is refused, the best time is kept, and the visitor
+    gets one message that says what was wrong, with an example, and what is kept."""
+    text = "412 555, after 6pm"
+    form = ValidateCallbackForm()
+    slots = form.validate_callback_phone(text, dispatcher, make_tracker(text), domain)
+    assert slots == {"callback_phone": None, "callback_best_time": "after 6 PM"}
+    assert dispatcher.messages == []  # the validation itself says nothing: the re-ask does
+    tracker = _phone_tracker(
+        make_tracker, [text], {"callback_consent": True, "callback_name": "Sam", **slots}
+    )
+    await ActionAskCallbackPhone().run(dispatcher, tracker, domain)
+    assert len(dispatcher.messages) == 1
+    said = _said(dispatcher)
+    assert said.startswith("I couldn't read a US phone number there.")
+    assert "for example (212) 555-0187" in said
+    assert "I've kept your name and the best time to call." in said
+    assert not dispatcher.messages[0].get("buttons")
+    assert tracker.get_slot("callback_name") == "Sam"
+
+
+async def test_a_second_bad_number_also_offers_the_line(make_tracker, dispatcher, domain) -> None:
+    """Refused twice: the same clear re-ask, and the admissions line to call instead."""
+    tracker = _phone_tracker(make_tracker, ["12345", "call me"], {"callback_name": "Sam"})
+    await ActionAskCallbackPhone().run(dispatcher, tracker, domain)
+    said = _said(dispatcher)
+    assert "I couldn't read a US phone number there." in said
+    assert "call admissions yourself at 833-820-2922" in said
+    assert dispatcher.messages[0]["buttons"] == [
+        {"title": "Call 833-820-2922", "payload": "tel:+18338202922"}
+    ]
+
+
+async def test_talk_to_a_person_after_booking_shows_the_booking(
+    make_tracker, dispatcher, domain
+) -> None:
+    """Once a callback is booked, "Talk to a person" shows when they'll be called, the code and
+    the line, and never offers to book again."""
+    booked = {
+        "callback_requested": True,
+        "callback_consent": True,
+        "callback_name": "Sam",
+        "callback_phone": "+14125550143",
+        "callback_best_time": "after 1 PM",
+        "reference_code": "K7F-2Q",
+    }
+    tracker = make_tracker("/request_human", "request_human", booked)
+    events = await ActionHandoff().run(dispatcher, tracker, domain)
+    said = _said(dispatcher)
+    assert "You've asked admissions to call you at (412) 555-0143 after 1 PM." in said
+    assert "Your reference code is K7F-2Q." in said
+    assert "833-820-2922" in said
+    buttons = dispatcher.messages[0]["buttons"]
+    assert buttons == [{"title": "Call 833-820-2922", "payload": "tel:+18338202922"}]
+    assert events == []  # the code stays the same
+
+
+async def test_talk_to_a_person_before_booking_offers_a_callback(
+    make_tracker, dispatcher, domain
+) -> None:
+    """Before any booking the handoff still offers to book one."""
+    await ActionHandoff().run(dispatcher, make_tracker("/request_human", "request_human"), domain)
+    payloads = [b["payload"] for b in dispatcher.messages[0]["buttons"]]
+    assert "/request_callback" in payloads
 
 
 async def test_declined_consent_stores_nothing(make_tracker, dispatcher, domain) -> None:
@@ -292,7 +411,7 @@ async def test_callback_confirmation_gives_a_reference_code(make_tracker, dispat
     tracker = make_tracker(
         "yes",
         "affirm",
-        {"callback_consent": True, "callback_name": "Sam", "callback_phone": "(212) 555-0187"},
+        {"callback_consent": True, "callback_name": "Sam", "callback_phone": "+12125550187"},
     )
     slots = _slots(await ActionSubmitCallback().run(dispatcher, tracker, domain))
     assert slots["callback_requested"] is True
@@ -307,12 +426,82 @@ def test_reference_codes_are_readable_and_vary() -> None:
     assert not any(ch in c for c in codes for ch in "0O1IL")
 
 
-async def test_forget_me_flags_the_conversation(make_tracker, dispatcher, domain) -> None:
+def _after_question(tracker: Any, asked_by: str = "action_confirm_forget_me") -> Any:
+    """``tracker`` as it is when its latest message answers a question asked by ``asked_by``."""
+    latest = tracker.events[-1]
+    tracker.events = [
+        {"event": "user", "text": "forget me", "parse_data": {"intent": {"name": "forget_me"}}},
+        {"event": "action", "name": "action_extract_slots"},
+        {"event": "action", "name": asked_by},
+        {"event": "bot", "text": "Just to be sure before I delete anything..."},
+        {"event": "action", "name": "action_listen"},
+        latest,
+        {"event": "action", "name": "action_extract_slots"},
+    ]
+    return tracker
+
+
+async def test_forget_me_asks_first_and_says_what_would_be_deleted(
+    make_tracker, dispatcher, domain
+) -> None:
+    """Issue 15 #12: the forget-me intent alone deletes nothing; it names what would go."""
+    slots = {
+        "callback_requested": True,
+        "callback_phone": "(555) 555-0103",
+        "crisis_detected": True,
+    }
+    tracker = make_tracker("forget me", "forget_me", slots, active_loop="callback_form")
+    events = await ActionConfirmForgetMe().run(dispatcher, tracker, domain)
+    assert "forget_requested" not in _slots(events)
+    assert events == [{"event": "active_loop", "timestamp": None, "name": None}]  # form paused
+    said = _said(dispatcher)
+    assert "this whole conversation" in said and "callback request" in said
+    assert "(555) 555-0103" in said and "can't be undone" in said
+    buttons = dispatcher.messages[0]["buttons"]
+    assert [(b["title"], b["payload"]) for b in buttons] == [
+        ("Yes, delete it", "/affirm"),
+        ("No, keep it", "/deny"),
+    ]
+
+
+async def test_forget_me_question_without_a_callback_names_only_the_conversation(
+    make_tracker, dispatcher, domain
+) -> None:
+    await ActionConfirmForgetMe().run(dispatcher, make_tracker("delete this", "forget_me"), domain)
+    assert "callback" not in _said(dispatcher)
+    assert "this whole conversation" in _said(dispatcher)
+
+
+async def test_a_predicted_forget_me_without_the_question_deletes_nothing(
+    make_tracker, dispatcher, domain
+) -> None:
+    """A misread message that reaches action_forget_me directly gets the question instead."""
+    slots = {"callback_requested": True, "callback_phone": "(555) 555-0103"}
+    for tracker in (
+        make_tracker("forget the rest, I want to start", "forget_me", slots),
+        make_tracker("yes", "affirm", slots),  # a yes to some other question
+        _after_question(make_tracker("yes", "affirm", slots), asked_by="utter_ask_callback_phone"),
+    ):
+        said = CollectingDispatcher()
+        events = await ActionForgetMe().run(said, tracker, domain)
+        assert "forget_requested" not in _slots(events)
+        assert not any(e.get("event") == "reset_slots" for e in events)
+        assert "Do you want me to delete it?" in _said(said)
+
+
+async def test_forget_me_deletes_after_a_yes_to_its_question(make_tracker, dispatcher, domain):
     """The visitor is told, and the transcript is flagged for the deletion job."""
-    events = await ActionForgetMe().run(dispatcher, make_tracker("forget me", "forget_me"), domain)
+    tracker = _after_question(make_tracker("yes", "affirm"))
+    events = await ActionForgetMe().run(dispatcher, tracker, domain)
     assert _slots(events)["forget_requested"] is True
     assert any(e.get("event") == "reset_slots" for e in events)
     assert "deleted" in _said(dispatcher)
+
+
+async def test_a_no_to_the_forget_me_question_deletes_nothing(make_tracker, dispatcher, domain):
+    tracker = _after_question(make_tracker("no keep it", "deny"))
+    events = await ActionForgetMe().run(dispatcher, tracker, domain)
+    assert "forget_requested" not in _slots(events)
 
 
 async def test_fallback_offers_a_plain_language_guess(make_tracker, dispatcher, domain) -> None:

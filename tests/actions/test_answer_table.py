@@ -16,6 +16,8 @@ import yaml
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.facts import ActionExtractFacts
+from admissions import describe
+from admissions.profile import WorkSchool
 
 TABLE = yaml.safe_load((Path(__file__).parent / "answer_table.yml").read_text())
 _PICTURES = {"busy": "busy_schedule", "free": "availability", "care_away": "care_away"}
@@ -66,6 +68,9 @@ def _check(slots: dict[str, Any], key: str, want: Any) -> None:
         assert picture.get(day) == want, f"{_PICTURES[kind]}[{day}]: {picture}"
     elif want is None:
         assert slots.get(key) is None, f"{key} = {slots.get(key)!r}"
+    elif key == "work_school":  # data, checked in the words the summary shows it in
+        said = describe.work_school(WorkSchool.from_slot(slots.get(key)))
+        assert said == want, f"{key} = {slots.get(key)!r} ({said!r}), wanted {want!r}"
     else:
         assert slots.get(key) == want, f"{key} = {slots.get(key)!r}, wanted {want!r}"
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from admissions.extract import CARE_VALUES, Facts, extract_facts
-from admissions.profile import PAYMENT_KINDS
+from admissions import describe
+from admissions.profile import PAYMENT_KINDS, WorkSchool
+from admissions.understanding.facts import CARE_VALUES, Facts, extract_facts
 
 # ---------------------------------------------------------------------------- caregiving
 CAREGIVING = [
@@ -111,7 +112,7 @@ WORK_SCHOOL = [
 
 @pytest.mark.parametrize(("text", "expected"), WORK_SCHOOL, ids=[w[0] for w in WORK_SCHOOL])
 def test_work_and_school_are_described_in_plain_words(text: str, expected: str | None) -> None:
-    assert extract_facts(text).work_school == expected
+    assert describe.work_school(extract_facts(text).work_school) == (expected or "")
 
 
 def test_not_working_means_no_busy_hours() -> None:
@@ -198,7 +199,8 @@ def test_one_long_message_fills_several_fields() -> None:
         "Hi, I'm looking for help for myself. I work 9-5 Mon–Fri at a warehouse and have "
         "two kids. We have Aetna through my job. I could do evenings after 6 or saturdays."
     )
-    assert facts.work_school == "works Mon–Fri 9:00–17:00"
+    assert facts.work_school is not None and facts.work_school.job == "works"
+    assert describe.work_school(facts.work_school) == "works Mon–Fri 9:00–17:00"
     assert facts.caregiving == ["children"]
     assert (facts.payment, facts.payer) == ("insurance", "Aetna")
     assert facts.free is not None
@@ -212,7 +214,7 @@ def test_lowercase_typos_and_slang_are_understood() -> None:
     assert facts.free is not None
     assert facts.free.to_slot()["sat"] == [["08:00", "22:00"]]
     assert facts.free.to_slot()["wed"] == [["17:00", "22:00"]]
-    assert facts.work_school == "works"
+    assert facts.work_school == WorkSchool(job="works")
 
 
 def test_mentioned_lists_only_what_the_message_said() -> None:
@@ -226,7 +228,7 @@ def test_empty_or_meaningless_input_gives_empty_facts(text: str) -> None:
 
 
 def test_a_pipeline_can_be_passed_in() -> None:
-    from admissions.nlp_builder import build
+    from admissions.understanding.pipeline import build
 
     facts = extract_facts("weekends only", build())
     assert facts.free is not None and set(facts.free.windows) == {"sat", "sun"}
@@ -235,7 +237,7 @@ def test_a_pipeline_can_be_passed_in() -> None:
 def test_working_whenever_is_flexible_not_busy_all_day() -> None:
     """A gig worker's "whenever" must not block every program; "free anytime" still means all day."""
     gig = extract_facts("i work doordash whenever, mostly lunch", asked_about="work")
-    assert gig.work_school == "works flexible hours and lunchtimes"
+    assert describe.work_school(gig.work_school) == "works flexible hours and lunchtimes"
     assert gig.busy is not None and gig.busy.windows.get("mon") == [(720, 780)]
     free = extract_facts("anytime really", asked_about="free")
     assert free.free is not None and free.free.windows.get("sat") == [(480, 1320)]

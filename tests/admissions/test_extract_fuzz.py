@@ -10,8 +10,8 @@ from itertools import pairwise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from admissions.extract import CARE_VALUES, Facts, extract_facts
-from admissions.profile import PAYMENT_KINDS, WEEKDAYS, WeeklyPicture
+from admissions.profile import PAYMENT_KINDS, WEEKDAYS, WeeklyPicture, WorkSchool
+from admissions.understanding.facts import CARE_VALUES, Facts, extract_facts
 
 FRAGMENTS = [
     "I work",
@@ -96,7 +96,7 @@ class _Failures(logging.Handler):
 def no_swallowed_errors() -> Iterator[None]:
     """Fail when extract_facts had to swallow an exception."""
     handler = _Failures()
-    logger = logging.getLogger("admissions.extract")
+    logger = logging.getLogger("admissions.understanding.facts")
     logger.addHandler(handler)
     try:
         yield
@@ -132,7 +132,9 @@ def check_facts(facts: Facts) -> None:
     )
     assert facts.payment is None or facts.payment in PAYMENT_KINDS
     assert facts.payer is None or isinstance(facts.payer, str)
-    assert facts.work_school is None or isinstance(facts.work_school, str)
+    assert facts.work_school is None or isinstance(facts.work_school, WorkSchool)
+    if facts.work_school is not None:
+        assert WorkSchool.from_slot(facts.work_school.to_slot()) == facts.work_school
     for flag in (facts.can_take_leave, facts.answer, facts.severe_withdrawal):
         assert flag is None or isinstance(flag, bool)
     assert isinstance(facts.correction, bool)

@@ -16,13 +16,17 @@ from admissions.profile import (
     PROGRAMS,
     SCREENING_KEYS,
     WEEKDAYS,
+    Hours,
     VisitorProfile,
     WeeklyPicture,
+    WorkSchool,
     parse_hhmm,
 )
 
 FACILITY: Facility = load_facility(Path(__file__).resolve().parents[2] / "facility.yml")
 WORKWEEK = ("mon", "tue", "wed", "thu", "fri")
+# "works Mon–Fri 9:00–17:00" as data
+NINE_TO_FIVE_JOB = WorkSchool(job="works", job_hours=(Hours(WORKWEEK, ((540, 1020),)),))
 
 
 def week(days: tuple[str, ...] | str, *spans: str, **capacity: float) -> WeeklyPicture:
@@ -55,7 +59,7 @@ def night_shifts() -> WeeklyPicture:
     return WeeklyPicture(windows=windows)
 
 
-NINE_TO_FIVE = {"busy": week(WORKWEEK, "09:00-17:00"), "work_school": "works Mon–Fri 9–5"}
+NINE_TO_FIVE = {"busy": week(WORKWEEK, "09:00-17:00"), "work_school": NINE_TO_FIVE_JOB}
 WEEKEND_ONLY = {"free": week(("sat", "sun"), "09:00-17:00")}
 SPLIT_CUSTODY = {"free": week(("mon", "tue", "wed"), "08:00-22:00"), "caregiving": ["children"]}
 ALL_WEEK = {"free": week(WEEKDAYS, "07:00-22:00")}
@@ -117,7 +121,7 @@ CASES = [
     P(
         {
             "busy": night_shifts(),
-            "work_school": "night shifts",
+            "work_school": WorkSchool(job="works", shift="night"),
             "free": week(WORKWEEK, "07:00-11:00"),
             "screening": yes(2),
         },
@@ -137,7 +141,11 @@ CASES = [
         id="night-shifts-free-mornings-nothing-fits",
     ),
     P(
-        {"busy": night_shifts(), "work_school": "night shifts", "screening": yes(2)},
+        {
+            "busy": night_shifts(),
+            "work_school": WorkSchool(job="works", shift="night"),
+            "screening": yes(2),
+        },
         "iop",
         [
             ("iop", "IOP morning track fits: you're free until 7 PM on Monday to Thursday"),
@@ -146,7 +154,11 @@ CASES = [
         id="night-shifts-assumed-free-by-day-iop-morning",
     ),
     P(
-        {"busy": night_shifts(), "work_school": "night shifts", "screening": yes(3)},
+        {
+            "busy": night_shifts(),
+            "work_school": WorkSchool(job="works", shift="night"),
+            "screening": yes(3),
+        },
         "php",
         [("php", "PHP day track fits"), ("php", "on weekdays")],
         id="night-shifts-php-day-track-fits",
@@ -216,7 +228,12 @@ CASES = [
         id="parent-free-during-school-hours-php-starts-too-early",
     ),
     P(
-        {**NINE_TO_FIVE, "work_school": "works 9 to 5", "for_loved_one": True, "screening": yes(2)},
+        {
+            **NINE_TO_FIVE,
+            "work_school": WorkSchool(job="works"),
+            "for_loved_one": True,
+            "screening": yes(2),
+        },
         "iop",
         [
             (
@@ -332,7 +349,7 @@ CASES = [
     P(
         {
             "busy": week(WORKWEEK, "09:00-15:00"),
-            "work_school": "college student",
+            "work_school": WorkSchool(study="student"),
             "screening": yes(4),
             "payment": "insurance",
         },
@@ -386,7 +403,7 @@ CASES = [
     P(
         {
             "busy": week(("mon", "wed", "fri"), "09:00-17:00"),
-            "work_school": "works part time",
+            "work_school": WorkSchool(job="part_time"),
             "screening": yes(3),
         },
         "iop",
@@ -402,7 +419,7 @@ CASES = [
     P(
         {
             "busy": week(WORKWEEK, "14:00-22:00"),
-            "work_school": "works 2 to 10",
+            "work_school": WorkSchool(job="works"),
             "screening": yes(2),
         },
         "iop",
@@ -416,7 +433,7 @@ CASES = [
         {
             "busy": week(WORKWEEK, "09:00-17:00"),
             "free": week(WORKWEEK, "17:00-22:00"),
-            "work_school": "works 9-5",
+            "work_school": WorkSchool(job="works"),
             "screening": yes(2),
         },
         "iop",
@@ -426,7 +443,7 @@ CASES = [
     P(
         {
             "busy": week(("sat", "sun"), "08:00-18:00"),
-            "work_school": "weekend retail",
+            "work_school": WorkSchool(job="works"),
             "screening": yes(1),
         },
         "op",
@@ -460,7 +477,7 @@ CASES = [
         id="loved-one-severe-withdrawal-residential",
     ),
     P(
-        {"work_school": "none", "screening": yes(4), "payment": "medicaid"},
+        {"work_school": WorkSchool(), "screening": yes(4), "payment": "medicaid"},
         "residential",
         [("residential", "Residential fits")],
         id="no-work-medicaid-residential-fits",
@@ -531,7 +548,9 @@ def test_residential_loses_points_per_barrier() -> None:
     assert res(payment="insurance") == 100
     assert res() == 90
     assert res(payment="insurance", caregiving=["children"]) == 65
-    assert res(payment="self_pay", caregiving=["children"], work_school="works days") == 0
+    assert (
+        res(payment="self_pay", caregiving=["children"], work_school=WorkSchool(job="works")) == 0
+    )
 
 
 def test_stated_free_time_needs_no_assumption() -> None:
@@ -600,7 +619,7 @@ def test_explain_urges_a_call_after_severe_withdrawal() -> None:
 
 
 def test_explain_is_honest_about_payers_the_facility_does_not_take() -> None:
-    medicaid = VisitorProfile(payment="medicaid", screening=yes(4), work_school="none")
+    medicaid = VisitorProfile(payment="medicaid", screening=yes(4), work_school=WorkSchool())
     text = explain(score(medicaid, FACILITY), medicaid, FACILITY)
     assert "Harbor Light Recovery Center doesn't take Medicaid" in text
     other = VisitorProfile(payment="insurance", payer="Acme Health", **ALL_WEEK)  # type: ignore[arg-type]
@@ -618,7 +637,7 @@ def test_summary_lists_what_the_visitor_told_one_fact_per_line() -> None:
         payment="insurance",
         payer="Aetna",
         busy=week(WORKWEEK, "09:00-17:00"),
-        work_school="works Mon–Fri 9–5",
+        work_school=NINE_TO_FIVE_JOB,
         caregiving=["children", "mother"],
         free=week(("sat", "sun"), "10:00-14:00", max_days=2, max_hours=3),
         screening={"daily_use": True, "withdrawal": False},
@@ -630,7 +649,7 @@ def test_summary_lists_what_the_visitor_told_one_fact_per_line() -> None:
         "Asking for: a loved one",
         "Readiness: ready to start",
         "Payment: insurance (Aetna)",
-        "Work/school: works Mon–Fri 9–5",
+        "Work/school: works Mon–Fri 9:00–17:00",
         "Busy: weekdays 9 AM–5 PM",
         "Can take leave from work/school: yes",
         "Caregiving: children, mother",
@@ -662,7 +681,8 @@ _profiles = st.builds(
     for_loved_one=st.booleans(),
     payment=st.none() | st.sampled_from(PAYMENT_KINDS),
     busy=_picture,
-    work_school=st.none() | st.sampled_from(["none", "works days", "student"]),
+    work_school=st.none()
+    | st.sampled_from([WorkSchool(), WorkSchool(job="works"), WorkSchool(study="student")]),
     caregiving=st.lists(st.sampled_from(["children", "mother"]), max_size=2),
     free=_picture,
     screening=st.dictionaries(st.sampled_from(SCREENING_KEYS), st.booleans()),

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 import yaml
 
-from admissions import nlp_builder, safety
+from admissions import safety
 from admissions.safety import CrisisSignal, detect_crisis, screen, signal_from_entities
+from admissions.understanding import pipeline as nlp_builder
 
 CASES = yaml.safe_load((Path(__file__).parent / "crisis_cases.yml").read_text(encoding="utf-8"))
 POSITIVE: list[dict[str, str]] = CASES["positive"]

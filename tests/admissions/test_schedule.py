@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from admissions.extract import extract_facts
 from admissions.profile import WeeklyPicture
-from admissions.schedule import (
+from admissions.understanding.clock import (
     days_from_spec,
     describe_days,
     parse_time_phrase,
     place,
 )
+from admissions.understanding.facts import extract_facts
 
 
 def hm(text: str) -> int:
@@ -151,6 +151,12 @@ FREE_MESSAGES = [
     ),
     ("I can do afternoons except wednesday", {"mon-tue,thu-sun": ["12:00-17:00"]}),
     ("I get off work at 5", {"mon-sun": ["17:00-22:00"]}),
+    ("every morning until about 1:30", {"mon-sun": ["08:00-13:30"]}),
+    ("free until around 3", {"mon-sun": ["08:00-15:00"]}),
+    (
+        "Sundays and Mondays are my days off, all day, and every morning until about 1:30",
+        {"sun-mon": ["08:00-22:00"], "tue-sat": ["08:00-13:30"]},
+    ),
     ("weekdays from 1pm-4pm", {"mon-fri": ["13:00-16:00"]}),
     ("I don't work weekends", {"sat-sun": ["08:00-22:00"]}),
     ("im off fri sat sun", {"fri-sun": ["08:00-22:00"]}),
@@ -267,6 +273,29 @@ def test_bare_hours_follow_what_the_assistant_asked_about() -> None:
         {"mon-fri": ["09:00-17:00"]}
     )
     assert windows_of(extract_facts("9-5 mon-fri").free) == week({"mon-fri": ["09:00-17:00"]})
+
+
+# A shift's start and end said apart are one range; a time after "finish"/"get off" ends it.
+SHIFT_ENDS = [
+    (
+        "I start at the post office at 2 in the afternoon and finish at 10:30, Monday to Friday",
+        {"mon-fri": ["14:00-22:30"]},
+    ),
+    (
+        "Tuesday to Saturday, from 2 in the afternoon till close, which is usually around 11",
+        {"tue-sat": ["14:00-23:00"]},
+    ),
+    ("I start at 7 and get off at 3:30 weekdays", {"mon-fri": ["07:00-15:30"]}),
+    ("I go in at 6 am and I am done around 2", {"mon-fri": ["06:00-14:00"]}),
+    ("i get off at 5", {"mon-fri": ["08:00-17:00"]}),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), SHIFT_ENDS, ids=[m[0] for m in SHIFT_ENDS])
+def test_a_shift_start_and_end_said_apart_are_one_range(
+    text: str, expected: dict[str, list[str]]
+) -> None:
+    assert windows_of(extract_facts(text, asked_about="work").busy) == week(expected)
 
 
 NOT_SCHEDULE = [

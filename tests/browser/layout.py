@@ -13,7 +13,7 @@ CONTROLS: tuple[tuple[str, str], ...] = (
     ("#hlc-input", "text box"),
     (".hlc-send", "Send"),
     (".hlc-tools .hlc-secondary:not(.hlc-end)", "Talk to a person"),
-    (".hlc-end", "End chat"),
+    (".hlc-end", "Clear this chat from this device"),
 )
 
 # The element the panel or the message area scrolls (whichever scrolls at this size), the

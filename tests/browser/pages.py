@@ -73,6 +73,24 @@ class Widget:
         self.driver.find_element(By.CSS_SELECTOR, ".hlc-launcher").click()
         self.wait_bot(1)
 
+    def resume_prompt(self) -> WebElement:
+        """Click the launcher of a page whose browser has an earlier chat: the question whether
+        to continue it (shown instead of the chat)."""
+        self.driver.find_element(By.CSS_SELECTOR, ".hlc-launcher").click()
+        return self.wait(
+            lambda d: next(
+                (e for e in d.find_elements(By.CSS_SELECTOR, ".hlc-resume") if e.is_displayed()),
+                None,
+            ),
+            message="no question whether to continue the earlier chat",
+        )
+
+    def resume(self) -> None:
+        """Open the chat and choose to continue the earlier one; wait for its history."""
+        prompt = self.resume_prompt()
+        prompt.find_element(By.XPATH, ".//button[normalize-space()='Continue the chat']").click()
+        self.wait(lambda d: self.messages() and self.idle(), message="history not shown")
+
     def set_offline(self, offline: bool) -> None:
         """Cut or restore the network for this page (DevTools network emulation)."""
         self.driver.execute_cdp_cmd("Network.enable", {})

@@ -76,7 +76,7 @@ def _scroll_to(w: Widget, text: str) -> None:
 
 
 def test_desktop_axe_in_every_state(open_widget: Callable[..., Widget], dead_rasa_app: str) -> None:
-    """Zero serious or critical axe violations: page, open chat, replies, fit, End chat
+    """Zero serious or critical axe violations: page, open chat, replies, fit, "Clear this chat"
     confirmation, ended, offline, and the Rasa-down alert."""
     audit = Audit("desktop")
     w = open_widget()
@@ -96,7 +96,7 @@ def test_desktop_axe_in_every_state(open_widget: Callable[..., Widget], dead_ras
     w.set_offline(False)
     w.wait_bot(len(w.bot_texts()) + 1, timeout=40)
     w.driver.find_element(By.CSS_SELECTOR, ".hlc-end").click()
-    audit.check(w, "End chat confirmation")
+    audit.check(w, "clear chat confirmation")
     w.driver.find_element(By.CSS_SELECTOR, ".hlc-danger").click()
     w.wait(lambda d: d.find_element(By.CSS_SELECTOR, ".hlc-ended").is_displayed())
     audit.check(w, "chat ended")

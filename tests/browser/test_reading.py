@@ -138,8 +138,8 @@ def test_codes_and_phone_numbers_never_break(open_widget: Callable[..., Widget])
 
 
 def test_a_resumed_chat_opens_at_its_last_reply(open_widget: Callable[..., Widget]) -> None:
-    """After a reload the history is shown from the start of the last reply, not scrolled to the
-    bottom past it."""
+    """After a reload, once the visitor continues the chat, the history is shown from the start
+    of the last reply, not scrolled to the bottom past it."""
     w = open_widget(width=360, height=740)
     emulate_phone(w.driver)
     w.load()
@@ -151,6 +151,8 @@ def test_a_resumed_chat_opens_at_its_last_reply(open_widget: Callable[..., Widge
         "return items[i].textContent"
     )
     w.driver.refresh()
+    w.wait(lambda d: d.find_elements(By.CSS_SELECTOR, ".hlc-launcher"))
+    w.resume()  # issue 15 #7: the earlier chat is shown only once the visitor continues it
     w.wait(lambda d: d.find_elements(By.CSS_SELECTOR, ".hlc-log > li"))
     w.wait(lambda d: d.find_element(By.ID, "hlc-panel").is_displayed())
     first = [

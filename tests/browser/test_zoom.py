@@ -64,7 +64,8 @@ def _welcome_in_view(w: Widget) -> None:
 
 def test_200_percent_zoom(open_widget: Callable[..., Widget]) -> None:
     """640×400 CSS px: the panel fills the screen, the welcome is readable on opening, the
-    messages get at least half the height, "Talk to a person" and "End chat" are whole."""
+    messages get at least half the height, "Talk to a person" and "Clear this chat from this
+    device" are whole."""
     audit = Audit("zoom-200")
     w = open_widget()
     emulate(w, 640, 400, 2, False)
@@ -98,7 +99,7 @@ def test_200_percent_zoom(open_widget: Callable[..., Widget]) -> None:
     w.driver.find_element(By.CSS_SELECTOR, ".hlc-end").click()
     assert_reachable(w, ".hlc-danger", "Yes, end and clear")
     assert_reachable(w, ".hlc-confirm .hlc-secondary", "Keep chatting")
-    audit.check(w, "End chat confirmation")
+    audit.check(w, "clear chat confirmation")
     w.driver.find_element(By.CSS_SELECTOR, ".hlc-confirm .hlc-secondary").click()
     audit.save()
 

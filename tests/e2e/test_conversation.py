@@ -86,7 +86,8 @@ def test_questions_mid_form_are_answered_and_keep_what_was_said(live: Stack) -> 
     assert "42 CFR Part 2" in private
     slots = live.tracker(sender)["slots"]
     assert slots["payer"] == "Aetna"
-    assert slots["work_school"].startswith("works Thu–Sat")
+    assert slots["work_school"]["kind"] == "work"  # work as data: the days as said, not a sentence
+    assert slots["work_school"]["job_hours"][0]["days"] == ["thu", "fri", "sat"]
     assert slots["busy_schedule"]["fri"] == [["00:00", "07:00"], ["19:00", "24:00"]]
     fixed = _texts(live.say(sender, "actually i work fri sat sun nights, 7pm to 7am"))
     assert "I've updated that. Work/school: works Fri–Sun" in fixed

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from rasa_addons.channels import BadRequest, GuardedRestInput, clean_text, parse_body
+from admissions.understanding import sanitize as clean_text
+from rasa_addons.channels import BadRequest, GuardedRestInput, parse_body
 
 
 def test_valid_body() -> None:

@@ -14,7 +14,7 @@ from rasa.nlu.constants import SPACY_DOCS
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from admissions import nlp_builder
+from admissions.understanding import pipeline as nlp_builder
 from rasa_addons.crisis_guard import CrisisGuard
 
 Ranking = list[tuple[str, float]]

@@ -41,6 +41,7 @@ def clean() -> None:
     engine = sa.create_engine(URL)
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE IF EXISTS events")
+        conn.exec_driver_sql("DROP TABLE IF EXISTS purged_senders")
     engine.dispose()
 
 
@@ -118,3 +119,70 @@ def test_server_down_then_back(domain: Domain, tmp_path: Path) -> None:
 
     asyncio.run(scenario())
     assert user_texts("p2") == ["before", "while postgres is down"]
+
+
+# The staff app's purge (its own code, in its own environment), holding its transaction open
+# until told to commit: a write that starts meanwhile must wait for it and then see the tombstone.
+HELD_PURGE = """
+import asyncio, sys
+from admissions.db import transcripts
+from admissions.db.engine import create_engine
+
+async def main(url, sender):
+    engine = create_engine(url, foreign_keys=False)
+    async with engine.begin() as conn:
+        deleted = await transcripts.delete_conversation(conn, sender)
+        print(deleted, flush=True)
+        sys.stdin.readline()
+    print("committed", flush=True)
+    await engine.dispose()
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+"""
+
+
+def test_a_write_racing_an_uncommitted_purge_does_not_bring_it_back(
+    domain: Domain, tmp_path: Path
+) -> None:
+    """Issue 15 #13 on PostgreSQL: the purge has deleted but not committed when the turn ends.
+
+    Under READ COMMITTED the write would not see the uncommitted tombstone and its rows would
+    survive the purge; the advisory lock both take makes the write wait and then see it.
+    """
+    app_py = ROOT / ".venv" / "app" / "bin" / "python"
+    if not app_py.exists():
+        pytest.skip("the staff app environment (.venv/app) is not installed")
+
+    async def scenario() -> DurableSQLTrackerStore:
+        store = store_for(domain, tmp_path)
+        tracker = DialogueStateTracker("race", domain.slots)
+        tracker.update(ActionExecuted("action_session_start"))
+        tracker.update(SessionStarted())
+        turn(tracker, "before the purge")
+        await store.save(tracker)
+        in_turn = await store.retrieve("race")
+        assert in_turn is not None
+        turn(in_turn, "during the purge")
+        purge = subprocess.Popen(
+            [str(app_py), "-c", HELD_PURGE, URL, "race"],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert purge.stdin is not None and purge.stdout is not None
+        deleted = await asyncio.to_thread(purge.stdout.readline)
+        assert int(deleted) > 0  # deleted, tombstone written, not committed yet
+        saving = asyncio.ensure_future(store.save(in_turn))
+        await asyncio.sleep(0.5)
+        assert not saving.done(), "the write did not wait for the purge"
+        purge.stdin.write("commit\n")
+        purge.stdin.flush()
+        assert (await asyncio.to_thread(purge.stdout.readline)).strip() == "committed"
+        await saving
+        await asyncio.to_thread(purge.wait, 30)
+        return store
+
+    store = asyncio.run(scenario())
+    assert user_texts("race") == []
+    assert "race" in store.purged

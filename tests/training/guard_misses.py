@@ -1,7 +1,7 @@
 """Crisis training examples the deterministic crisis guard (admissions.safety) does not catch:
 only the intent classifier knows them, so a training set that relabels them is what the
 quality gate's protected-crisis check is there to stop. (Checked against data/nlu/crisis.yml
-and admissions/patterns/crisis.yml by test_guard_misses_are_still_classifier_only.)"""
+and admissions/understanding/patterns/crisis.yml by test_guard_misses_are_still_classifier_only.)"""
 
 CLASSIFIER_ONLY_CRISIS = [
     "i'm not safe at home right now",

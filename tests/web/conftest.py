@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
@@ -23,6 +24,7 @@ from tests.web.fixtures import create_tracker_store
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "a long test password 1"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+SECRET_RE = re.compile(r'id="totp-secret">([A-Z2-7 ]+)<')
 
 # Argon2 with the production parameters is slow on purpose; tests keep the same algorithm
 # (Argon2id) with a cheaper cost so the suite stays quick.
@@ -105,15 +107,41 @@ class Staff:
         return await self.client.post(path, data=body, allow_redirects=False, **kw)
 
 
-async def login(client: TestClient[Any, Any], username: str, password: str = PASSWORD) -> Any:
+async def login(
+    client: TestClient[Any, Any], username: str, password: str = PASSWORD, *, enrol: bool = True
+) -> Any:
+    """Sign in with the form; an account that must set up its second factor (admins) does so
+    as a person would (``enrol=False`` stops after the password). Returns the password step's
+    response."""
     page = await client.get("/staff/login")
     token = CSRF_RE.search(await page.text())
     assert token, "login form has no CSRF token"
-    return await client.post(
+    response = await client.post(
         "/staff/login",
         data={"csrf_token": token.group(1), "username": username, "password": password},
         allow_redirects=False,
     )
+    if enrol and response.headers.get("Location", "").startswith("/staff/login/enrol"):
+        await enrol_at_sign_in(client, response.headers["Location"])
+    return response
+
+
+async def enrol_at_sign_in(client: TestClient[Any, Any], location: str) -> tuple[str, str]:
+    """Set up the second factor on the enrolment page: (the secret, the recovery codes page)."""
+    page = await client.get(location)
+    text = await page.text()
+    secret = SECRET_RE.search(text)
+    token = CSRF_RE.search(text)
+    assert secret and token, text
+    key = secret.group(1).replace(" ", "")
+    done = await client.post(
+        "/staff/login/enrol",
+        data={"csrf_token": token.group(1), "code": pyotp.TOTP(key).now(), "next": "/staff/"},
+        allow_redirects=False,
+    )
+    body = await done.text()
+    assert done.status == 200, body
+    return key, body
 
 
 async def session_csrf(client: TestClient[Any, Any]) -> str:

@@ -81,12 +81,38 @@ ROUTES = [
     Route("GET", "/staff/dashboard", A | ADMIN, "dashboard", True, False),
     Route("GET", "/staff/audit", ADMIN, "audit_view", True, False),
     Route("GET", "/staff/users", ADMIN, "users_view", False, False),
+    Route(
+        "POST",
+        "/staff/users",
+        ADMIN,
+        "user_create",
+        True,
+        False,
+        (
+            ("username", "newbie"),
+            ("role", "admissions"),
+            ("password", "a long enough password"),
+            ("again", "a long enough password"),
+        ),
+    ),
+    Route(
+        "POST",
+        "/staff/users/{uid}/password",
+        ADMIN,
+        "password_reset",
+        True,
+        False,
+        (("password", "a long enough password"), ("again", "a long enough password")),
+    ),
+    Route("POST", "/staff/users/{uid}/second-factor/reset", ADMIN, "totp_reset", True, False),
     Route("POST", "/staff/users/{uid}/disable", ADMIN, "user_disable", True, False),
     Route("POST", "/staff/users/{uid}/enable", ADMIN, "user_enable", True, False),
     Route("GET", "/staff/retention", ADMIN, "retention_view", False, False),
     Route("POST", "/staff/retention/run", ADMIN, "retention_run", True, False),
     Route("GET", "/staff/", frozenset(), "home", False, False),
     Route("GET", "/staff/password", frozenset(), "password_page", False, False),
+    Route("GET", "/staff/second-factor", frozenset(), "second_factor_view", False, False),
+    Route("POST", "/staff/second-factor", frozenset(), "totp_enrol", True, False, (("code", "0"),)),
     Route(
         "POST",
         "/staff/password",
@@ -149,6 +175,11 @@ PUBLIC = {
     ("GET", "/staff/health"),
     ("GET", "/staff/login"),
     ("POST", "/staff/login"),
+    # the second step of signing in: only with a pending sign-in's cookie (no session yet)
+    ("GET", "/staff/login/code"),
+    ("POST", "/staff/login/code"),
+    ("GET", "/staff/login/enrol"),
+    ("POST", "/staff/login/enrol"),
 }
 TRANSCRIPT_ROUTES = [r for r in ROUTES if r.transcript]
 AUDITED_ROUTES = [r for r in ROUTES if r.audited]

@@ -148,3 +148,13 @@ async def test_a_note_per_attempt(sign_in, requests, app_db):
         "/staff/callbacks/cb-new/status", {"status": "new", "note": "x" * 501}
     )
     assert too_long.status == 400
+
+
+async def test_queue_audit_names_the_conversations_on_screen(sign_in, requests, app_db):
+    """Issue 15 #8: "who saw this person's phone number?" is answerable from the audit log."""
+    staff = await sign_in("karen", "admissions")
+    page = await (await staff.client.get("/staff/callbacks")).text()
+    assert "(555) 555-0103" in page
+    rows = [r for r in audit_rows(app_db) if r.action == "callbacks_view"]
+    assert len(rows) == 1
+    assert json.loads(rows[0].detail)["ids"] == ["cb-crisis", "cb-new", "cb-old"]

@@ -343,6 +343,80 @@ async def test_a_chat_left_alone_for_30_minutes_is_not_resumed(chat: ChatClient)
     assert ChatConfig.from_env({"CHAT_IDLE_HOURS": "0.25"}).idle_minutes == 15
 
 
+async def test_status_says_only_whether_a_chat_can_be_resumed(
+    chat: ChatClient, rasa: FakeRasa
+) -> None:
+    """A shared device (issue 15 #7): the page learns that an earlier chat exists, but none of
+    its text, Rasa is not asked for the transcript, and the cookie's idle clock is not reset."""
+    client = await chat()
+    fresh = await chat()
+    assert await (await fresh.get("/chat/status")).json() == {"active": False}
+    await client.post("/chat/session", json={})
+    await send(client, text="I relapsed last night")
+    old = cookie(client)
+    asked_before = len(rasa.auth)
+    response = await client.get("/chat/status")
+    body = await response.text()
+    assert json.loads(body) == {"active": True}
+    assert "relapsed" not in body and "admissions assistant" not in body
+    assert response.headers["Cache-Control"] == "no-store"
+    assert len(rasa.auth) == asked_before  # no transcript read
+    assert not response.headers.getall("Set-Cookie", [])  # the idle clock keeps running
+    assert cookie(client) == old
+
+
+async def test_status_of_a_chat_idle_for_30_minutes_is_inactive(chat: ChatClient) -> None:
+    """After the idle limit the page does not even offer to resume, and the cookie is cleared."""
+    client = await chat()
+    secret = client.app[CHAT_CONFIG].secret
+    stale = sign(secret, "ef" * 16, issued=int(time.time()) - 31 * 60)
+    client.session.cookie_jar.update_cookies({"chat_session": stale})
+    response = await client.get("/chat/status")
+    assert await response.json() == {"active": False}
+    assert any(
+        h.startswith("chat_session=;") or 'chat_session=""' in h
+        for h in response.headers.getall("Set-Cookie")
+    )
+
+
+async def test_clear_this_chat_from_this_device(chat: ChatClient, rasa: FakeRasa) -> None:
+    """ "Clear this chat from this device" (POST /chat/end): afterwards the browser has no chat
+    to resume, its old cookie reads and writes nothing, and a new chat is a new conversation."""
+    client = await chat()
+    first = await (await client.post("/chat/session", json={})).json()
+    assert first["resumed"] is False
+    old = cookie(client)
+    old_id = old.split(".")[1]
+    assert (await (await client.get("/chat/status")).json())["active"] is True
+    cleared = await client.post("/chat/end", json={})
+    assert cleared.status == 200 and await cleared.json() == {"ended": True}
+    assert await (await client.get("/chat/status")).json() == {"active": False}
+    # someone who copied the cookie before it was cleared gets nothing either
+    replay = await chat()
+    replay.session.cookie_jar.update_cookies({"chat_session": old})
+    assert await (await replay.get("/chat/status")).json() == {"active": False}
+    assert await (await replay.get("/chat/history")).json() == {"active": False}
+    again = await replay.post("/chat/session", json={})
+    assert (await again.json())["resumed"] is False
+    issued = again.headers.getall("Set-Cookie")
+    assert len(issued) == 1 and old_id not in issued[0]  # a new conversation, not the old one
+
+
+async def test_another_site_cannot_clear_the_chat(chat: ChatClient) -> None:
+    """Clearing is same-origin only, like every other chat request: a cross-site form or fetch
+    leaves the visitor's chat as it was."""
+    client = await chat()
+    await client.post("/chat/session", json={})
+    cross = await client.post("/chat/end", json={}, headers={"Origin": "https://evil.example"})
+    assert cross.status == 403
+    site = await client.post("/chat/end", json={}, headers={"Sec-Fetch-Site": "cross-site"})
+    assert site.status == 403
+    form = await client.post("/chat/end", data={"x": "1"})
+    assert form.status == 415
+    assert (await (await client.get("/chat/status")).json())["active"] is True
+    assert (await send(client, text="still here")).status == 200
+
+
 # ---------------------------------------------------------------- what reaches Rasa
 
 

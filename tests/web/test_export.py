@@ -156,7 +156,7 @@ async def test_audit_log_shows_facility_time_with_offset(sign_in, coded):
     admin = await sign_in("ada", "admin")
     page = await (await admin.client.get("/staff/audit")).text()
     assert "<th>Time (America/New York)</th>" in page
-    stamps = re.findall(r'<td class="nowrap">([^<]+)</td>', page)
+    stamps = re.findall(r'<td data-label="Time" class="nowrap">([^<]+)</td>', page)
     assert stamps and all(
         re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [AP]M E[SD]T \(-0[45]:00\)", t)
         for t in stamps

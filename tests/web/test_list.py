@@ -3,6 +3,7 @@ pagination, review filter; the in-memory index stays exactly in step with the SQ
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from datetime import datetime
@@ -58,7 +59,8 @@ def overnight(tracker):
 
 async def test_crisis_then_callbacks_then_newest(sign_in, overnight):
     staff = await sign_in("karen", "admissions")
-    html = await (await staff.client.get("/staff/conversations")).text()
+    # any date, short chats shown (opened without filters the list shows only last night)
+    html = await (await staff.client.get("/staff/conversations?since=all&short=show")).text()
     assert ids_in(html) == ["crisis-1", "callback-1", "plain-new", "declined", "plain-old", "coded"]
 
 
@@ -113,7 +115,7 @@ async def test_review_filter_and_mark(sign_in, overnight):
     assert (
         await staff.post("/staff/conversations/plain-new/review", {"reviewed": "yes"})
     ).status == 303
-    default = ids_in(await (await staff.client.get("/staff/conversations")).text())
+    default = ids_in(await (await staff.client.get("/staff/conversations?since=all")).text())
     assert "plain-new" not in default and "crisis-1" in default
     reviewed = ids_in(await (await staff.client.get("/staff/conversations?reviewed=yes")).text())
     assert reviewed == ["plain-new"]
@@ -122,7 +124,8 @@ async def test_review_filter_and_mark(sign_in, overnight):
     page = await (await staff.client.get("/staff/conversations/plain-new")).text()
     assert "by karen" in page
     await staff.post("/staff/conversations/plain-new/review", {"reviewed": "no"})
-    assert "plain-new" in ids_in(await (await staff.client.get("/staff/conversations")).text())
+    unreviewed = await (await staff.client.get("/staff/conversations?since=all")).text()
+    assert "plain-new" in ids_in(unreviewed)
 
 
 async def test_pagination(sign_in, tracker, settings):
@@ -199,3 +202,14 @@ async def test_empty_tracker_store(sign_in, settings, app_db, aiohttp_client, ap
     assert (await fresh.client.get("/staff/callbacks")).status == 200
     assert (await fresh.client.get("/staff/dashboard")).status == 200
     assert staff
+
+
+async def test_list_audit_names_the_conversations_on_screen(sign_in, overnight, app_db):
+    """Issue 15 #8: "who saw this conversation in a list?" is answerable from the audit log."""
+    staff = await sign_in("karen", "admissions")
+    html = await (await staff.client.get("/staff/conversations?crisis=yes")).text()
+    assert ids_in(html) == ["crisis-1"]
+    html = await (await staff.client.get("/staff/conversations")).text()
+    shown = ids_in(html)
+    rows = [r for r in audit_rows(app_db) if r.action == "list"]
+    assert [json.loads(r.detail)["ids"] for r in rows] == [["crisis-1"], sorted(shown)]

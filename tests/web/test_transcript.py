@@ -117,7 +117,7 @@ async def test_forgotten_conversation_is_not_shown(sign_in, tracker):
 async def test_odd_conversation_ids(sign_in, tracker, app_db, sender_id):
     write(tracker, Conversation(sender_id).visitor("hello from an odd id"))
     staff = await sign_in("karen", "admissions")
-    listing = await (await staff.client.get("/staff/conversations")).text()
+    listing = await (await staff.client.get("/staff/conversations?since=all&short=show")).text()
     link = path_segment(sender_id)
     assert f'href="/staff/conversations/{htmllib.escape(link)}"' in listing
     response = await staff.client.get(URL(f"/staff/conversations/{link}", encoded=True))
@@ -191,6 +191,8 @@ async def test_crisis_messages_are_highlighted(sign_in, tapped):
     assert crisis == ["visitor", "assistant"]
     assert page.count('<p class="crisis-label">Crisis message</p>') == 1
     assert page.count('<p class="crisis-label">Crisis reply</p>') == 1
+    # crisis rows give the conversation's code (none was given in this one)
+    assert page.count('<p class="crisis-code">no reference code given</p>') == 2
     assert page.index("Crisis message</p>") < page.index("I took all my pills")
 
 
@@ -238,3 +240,12 @@ async def test_callback_panel_and_fit_in_words(sign_in, chat):
     assert "covers about 20 % of what the best track needs each week" in page
     # the summary, the callback and the fit come before the transcript's messages in print
     assert page.index('id="summary-h"') < page.index('id="callback-h"') < page.index('id="fit-h"')
+
+
+def test_a_stored_e164_number_reads_the_way_people_write_it() -> None:
+    """The callback form stores +14125550143; staff read and tap "(412) 555-0143"."""
+    from admissions.web.transcript import phone_words, tel_href
+
+    assert phone_words("+14125550143") == "(412) 555-0143"
+    assert tel_href("+14125550143") == "tel:+14125550143"
+    assert phone_words("call my cell") == "call my cell"

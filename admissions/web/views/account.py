@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import logging
-import secrets
 
 import aiohttp_jinja2
 from aiohttp import web
 
+from admissions.db import second_factor as factors
 from admissions.db import staff
 from admissions.web import addresses, audit, auth
 from admissions.web.keys import APP_DB, AUDIT_KEY, PASSWORD_SLOTS, SETTINGS, USER
 from admissions.web.middlewares import LOGIN_CSRF_COOKIE
 from admissions.web.responses import redirect
+from admissions.web.views import second_factor
 
 logger = logging.getLogger(__name__)
 
@@ -32,23 +33,9 @@ async def _tried(request: web.Request, key: str) -> dict[str, str]:
 def _login_form(
     request: web.Request, *, error: str | None, status: int, next_url: str
 ) -> web.Response:
-    token = secrets.token_urlsafe(32)
-    response = aiohttp_jinja2.render_template(
-        "staff/login.html",
-        request,
-        {"error": error, "login_csrf": token, "next": next_url},
-        status=status,
+    return second_factor.sign_in_page(
+        request, "staff/login.html", {"error": error, "next": next_url}, status=status
     )
-    response.set_cookie(
-        LOGIN_CSRF_COOKIE,
-        token,
-        path=auth.LOGIN_PATH,
-        httponly=True,
-        samesite="Strict",
-        secure=auth.is_secure(request, request.app[SETTINGS]),
-        max_age=3600,
-    )
-    return response
 
 
 async def login_page(request: web.Request) -> web.StreamResponse:
@@ -56,7 +43,8 @@ async def login_page(request: web.Request) -> web.StreamResponse:
     next_url = auth.safe_next(request.query.get("next"))
     if request.get(USER) is not None:
         return redirect(next_url, status=302)
-    return _login_form(request, error=None, status=200, next_url=next_url)
+    error = second_factor.EXPIRED if request.query.get("expired") == "1" else None
+    return _login_form(request, error=error, status=200, next_url=next_url)
 
 
 async def login(request: web.Request) -> web.StreamResponse:
@@ -88,6 +76,13 @@ async def login(request: web.Request) -> web.StreamResponse:
         await audit.record(request, "login", "denied", detail=await _tried(request, key))
         logger.info("sign-in failed")
         return _login_form(request, error=SIGN_IN_FAILED, status=401, next_url=next_url)
+    async with engine.connect() as conn:
+        enrolled = await factors.is_enrolled(conn, account.id)
+    if enrolled or settings.needs_totp(account.roles):
+        # No session yet: the code (or, the first time, setting the factor up) comes first.
+        return await second_factor.start(
+            request, account, "code" if enrolled else "enrol", next_url
+        )
     old = auth.session_token(request)
     if old:
         await auth.end_session(engine, auth.token_hash(old))

@@ -1,4 +1,4 @@
-"""Admin pages: the audit trail (read and filter only), staff accounts, retention."""
+"""Admin pages: the audit trail (read and filter only) and retention (accounts: users.py)."""
 
 from __future__ import annotations
 
@@ -79,57 +79,7 @@ async def audit_log(request: web.Request) -> dict[str, Any]:
             "throttled",
             "error",
         ),
-        "detail_text": _detail_text,
     }
-
-
-def _detail_text(detail: str | None) -> str:
-    if not detail:
-        return ""
-    try:
-        data = json.loads(detail)
-    except ValueError:
-        return detail
-    if isinstance(data, dict) and isinstance(data.get("ids"), list):
-        data = {**data, "ids": f"{len(data['ids'])} ids (in the stored row)"}
-    return json.dumps(data, sort_keys=True)
-
-
-@auth.protected("admin", action="users_view", audit_success=False)
-@aiohttp_jinja2.template("staff/users.html")
-async def users(request: web.Request) -> dict[str, Any]:
-    """GET /staff/users: accounts, roles, live sessions; disable or enable."""
-    async with request.app[APP_DB].connect() as conn:
-        rows = await staff.list_users(conn)
-    return {"rows": rows}
-
-
-async def _set_disabled(request: web.Request, disabled: bool) -> web.StreamResponse:
-    try:
-        user_id = int(request.match_info["uid"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
-    if disabled and user_id == request[USER].id:
-        raise web.HTTPBadRequest(text="You cannot disable your own account.")
-    async with request.app[APP_DB].begin() as conn:
-        row = await staff.get_user(conn, user_id)
-        if row is None:
-            raise web.HTTPNotFound()
-        await staff.set_disabled(conn, user_id, disabled)
-    request[AUDIT].detail = {"user": row.username}
-    return redirect("/staff/users")
-
-
-@auth.protected("admin", action="user_disable")
-async def user_disable(request: web.Request) -> web.StreamResponse:
-    """POST /staff/users/{uid}/disable: disable the account and end its sessions at once."""
-    return await _set_disabled(request, True)
-
-
-@auth.protected("admin", action="user_enable")
-async def user_enable(request: web.Request) -> web.StreamResponse:
-    """POST /staff/users/{uid}/enable: let the account sign in again."""
-    return await _set_disabled(request, False)
 
 
 @auth.protected("admin", action="retention_view", audit_success=False)

@@ -90,7 +90,13 @@ async def callback_queue(request: web.Request) -> dict[str, Any]:
     for item in shown:
         item.slots = slots.get(item.summary.conversation_id, {})
         item.last_note = notes.get(item.summary.conversation_id)
-    request[AUDIT].detail = {"status": view, "page": page, "results": len(items)}
+    # whose names and phone numbers were on screen, as exports record it (issue 15 #8)
+    request[AUDIT].detail = {
+        "status": view,
+        "page": page,
+        "results": len(items),
+        "ids": sorted(i.summary.conversation_id for i in shown),
+    }
     return {
         "items": shown,
         "view": view,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,7 @@ from admissions.web.templating import conversation_url
 from admissions.web.transcript import Transcript, build
 from admissions.web.views.forms import parse_list_form
 from admissions.web.views.lookup import conversation_summaries
+from admissions.web.views.overnight import closed_at
 
 MAX_NOTE_LENGTH = 4000
 
@@ -40,12 +42,23 @@ async def _load(request: web.Request, conversation_id: str) -> Transcript:
 @auth.protected("admissions", action="list")
 @aiohttp_jinja2.template("staff/conversations.html")
 async def conversation_list(request: web.Request) -> dict[str, Any]:
-    """GET /staff/conversations: who chatted, crisis and callbacks first; no message text."""
+    """GET /staff/conversations: who chatted, crisis and callbacks first; no message text.
+
+    Opened without filters it shows last night: conversations since the line closed, empty
+    one- or two-turn chats hidden (the form's "Show" and "Short chats" change both).
+    """
     tz = request.app[FACILITY].admissions.tz
-    form = parse_list_form(request.query, tz)
+    closing = closed_at(request.app)
+    form = parse_list_form(request.query, tz, closing.timestamp() if closing else None)
     page_size = request.app[SETTINGS].page_size
     matching, ready = await conversation_summaries(request, form.filters, form.reviewed)
     total = len(matching)
+    hidden_short = 0
+    if form.filters.hide_short:
+        every, _ = await conversation_summaries(
+            request, dataclasses.replace(form.filters, hide_short=False), form.reviewed
+        )
+        hidden_short = len(every) - total
     rows = matching[(form.page - 1) * page_size : form.page * page_size]
     ids = [r.conversation_id for r in rows]
     async with request.app[APP_DB].connect() as conn:
@@ -54,7 +67,13 @@ async def conversation_list(request: web.Request) -> dict[str, Any]:
     ctx = request[AUDIT]
     if form.filters.reference_code:
         ctx.action = "search"
-    ctx.detail = {"filters": form.audit_detail(), "page": form.page, "results": total}
+    # which conversations were listed on screen, as exports record it (issue 15 #8)
+    ctx.detail = {
+        "filters": form.audit_detail(),
+        "page": form.page,
+        "results": total,
+        "ids": sorted(ids),
+    }
     pages = max(1, -(-total // page_size))
     return {
         "form": form,
@@ -66,6 +85,8 @@ async def conversation_list(request: web.Request) -> dict[str, Any]:
         "work": work,
         "ready": ready,
         "programs": transcripts.PROGRAM_VALUES,
+        "closed_at": closing,
+        "hidden_short": hidden_short,
     }
 
 
@@ -179,7 +200,8 @@ async def export_set(request: web.Request) -> web.StreamResponse:
     """
     fmt = _format(request)
     tz = request.app[FACILITY].admissions.tz
-    form = parse_list_form(request.query, tz)
+    closing = closed_at(request.app)
+    form = parse_list_form(request.query, tz, closing.timestamp() if closing else None)
     rows, _ = await conversation_summaries(request, form.filters, form.reviewed)
     ids = [r.conversation_id for r in rows]
     request[AUDIT].detail = {

@@ -12,6 +12,11 @@ from admissions.db.transcripts import PROGRAM_VALUES, ListFilters
 
 YES_NO = {"yes": True, "no": False}
 MAX_PAGE = 100_000
+SINCE = ("closing", "all")  # conversations active since the line closed, or any date
+SHORT = ("hide", "show")  # empty one- or two-turn chats
+# Opening the list with no filters shows last night: since the line closed, empty chats
+# hidden. Any other link or the form says what it wants (the form always sends both).
+FILTER_KEYS = ("from", "to", "recommendation", "crisis", "callback", "complete", "reviewed", "code")
 
 
 def page_number(query: Mapping[str, str]) -> int:
@@ -57,10 +62,21 @@ class ListForm:
         return {k: v for k, v in self.values.items() if v}
 
 
-def parse_list_form(query: Mapping[str, str], tz: ZoneInfo) -> ListForm:
-    """Read the list filters; bad values are dropped with a message, never an error page."""
+def parse_list_form(
+    query: Mapping[str, str], tz: ZoneInfo, closing: float | None = None
+) -> ListForm:
+    """Read the list filters; bad values are dropped with a message, never an error page.
+
+    ``closing`` is when the admissions line last closed (unix seconds): ``since=closing``
+    keeps conversations active since then.
+    """
     errors: list[str] = []
     values: dict[str, str] = {}
+    opened = not any(k in query for k in (*FILTER_KEYS, "since", "short"))
+    since = query.get("since", "closing" if opened else "all").strip()
+    values["since"] = since if since in SINCE else "all"
+    short = query.get("short", "hide" if opened else "show").strip()
+    values["short"] = short if short in SHORT else "show"
     started_from = started_before = None
     raw_from, raw_to = query.get("from", "").strip(), query.get("to", "").strip()
     if raw_from:
@@ -97,6 +113,8 @@ def parse_list_form(query: Mapping[str, str], tz: ZoneInfo) -> ListForm:
         callback=flags["callback"],
         complete=flags["complete"],
         reference_code=code or None,
+        active_since=closing if values["since"] == "closing" else None,
+        hide_short=values["short"] == "hide",
     )
     if code:
         # A reference-code search looks everywhere: the other filters would only hide it.

@@ -2,8 +2,9 @@
 training runs with their report, and the model history with promote / roll back.
 
 Visitor text appears only on the inbox, annotate and conversation pages (audited like
-transcripts). A trainer reads only messages that are in the inbox (they fell back, scored low
-or staff flagged them) and, around one of them, the assistant's turn before and after with
+transcripts). A trainer reads only messages that are in the inbox (they fell back, scored low,
+were re-asked, read back and changed, corrected later or flagged; never callback-form answers)
+and, around one of them, the assistant's turn before and after with
 personal details masked; whole transcripts need the ``admissions`` role. Nothing enters the
 training data while it holds a phone number, an email address or a name
 (``admissions.training.pii``).
@@ -28,7 +29,7 @@ from aiohttp import web
 
 from admissions.db import transcripts
 from admissions.db.models import NLU_DECISIONS
-from admissions.training import history, inbox, nludata, pii, pipeline, promote
+from admissions.training import history, inbox, intents, nludata, pii, pipeline, promote
 from admissions.training.gate import points
 from admissions.training.rasa_api import RasaError
 from admissions.training.settings import TrainingSettings
@@ -81,7 +82,11 @@ async def _in_inbox(request: web.Request, item: inbox.InboxItem) -> bool:
     """Whether ``item`` is an inbox message (the only visitor text a trainer may read)."""
     async with request.app[APP_DB].connect() as conn:
         flagged = await inbox.flagged_ids(conn)
-    return inbox.is_candidate(item, _settings(request).inbox_threshold, flagged)
+    async with request.app[TRACKER_DB].connect() as tracker:
+        reasons = await inbox.reasons_for(
+            tracker, item, _settings(request).inbox_threshold, flagged
+        )
+    return bool(reasons)
 
 
 def masked_context(turns: list[Turn], event_id: int, around: int = CONTEXT_TURNS) -> list[Turn]:
@@ -140,6 +145,8 @@ async def inbox_page(request: web.Request) -> dict[str, Any]:
         "page": page,
         "pages": max(1, -(-total // size)),
         "threshold": settings.inbox_threshold,
+        "reasons": list(inbox.REASONS.items()),
+        "reason_words": inbox.REASONS,
         "recent": recent,
         "done": request.query.get("done", ""),
         "training_conversation_url": training_conversation_url,
@@ -178,7 +185,10 @@ async def _item_context(
     async with request.app[APP_DB].connect() as app:
         decided = await inbox.decided_keys(app, [item.key])
     known = nludata.known_texts(settings.nlu_dir).get(nludata.normalise(text))
-    suggested = intent or (item.best_guess[0] if item.best_guess else item.intent) or ""
+    async with request.app[APP_DB].connect() as app:
+        flagged = await inbox.flagged_ids(app)
+    async with request.app[TRACKER_DB].connect() as tracker:
+        reasons = await inbox.reasons_for(tracker, item, settings.inbox_threshold, flagged)
     return {
         "item": item,
         "message": message,
@@ -186,8 +196,11 @@ async def _item_context(
         "findings": findings,
         "segments": pii.segments(text, findings),
         "pii_summary": pii.describe(findings),
-        "intents": _intent_choices(settings),
-        "selected": suggested,
+        "guide": intents.guide(settings.nlu_dir, settings.domain),
+        # Never the model's guess: one click on Accept must not teach its mistake (issue 13).
+        # Only what this trainer chose before the page came back (an error, a replacement).
+        "selected": intent or "",
+        "reasons": [(r, inbox.REASONS.get(r, "")) for r in reasons],
         "occurrences": count,
         "decided": bool(decided),
         "known_as": known,
@@ -251,6 +264,11 @@ async def item_decide(request: web.Request) -> web.StreamResponse:
         )
     if action != "accept":
         raise web.HTTPBadRequest(text="Unknown action.")
+    if not intent:
+        ctx.detail.update(decision="accept", refused="no intent")
+        return await render(
+            400, error="Choose what the visitor meant (one of the intents below) first."
+        )
     findings = pii.find(text)
     if findings:
         ctx.detail.update(
@@ -302,6 +320,14 @@ async def flag(request: web.Request) -> web.StreamResponse:
         item = await inbox.user_event(tracker, event_id)
     if item is None or item.conversation_id != cid:
         raise web.HTTPNotFound(text="No such visitor message in this conversation.")
+    async with request.app[TRACKER_DB].connect() as tracker:
+        private = await inbox.is_private(tracker, item)
+    if private:
+        request[AUDIT].detail = {"event": event_id, "refused": "callback form answer"}
+        raise web.HTTPBadRequest(
+            text="This is an answer to the callback form (contact details): it never goes to "
+            "the retraining inbox."
+        )
     if not _reads_transcripts(request) and not await _in_inbox(request, item):
         # Flagging puts a message in front of trainers: only those who may read it choose.
         raise web.HTTPForbidden(text="Only staff who read transcripts can flag this message.")

@@ -5,9 +5,14 @@
  *           data-facility="Harbor Light Recovery Center" data-phone="833-820-2922"
  *           data-accent="#1f5f5b"></script>
  *
- * Optional: data-accent-text (text colour on the accent, default #ffffff), data-open="true"
- * (open on load), data-label (launcher text). Any element with a data-hlc-open attribute
- * opens the chat when clicked (it is un-hidden once the widget is ready).
+ * Optional: data-accent-text (text colour on the accent, default #ffffff), data-label (launcher
+ * text). Any element with a data-hlc-open attribute opens the chat when clicked (it is un-hidden
+ * once the widget is ready).
+ *
+ * A shared device (issue 15 #7): the widget never opens by itself. When this browser has an
+ * earlier chat, opening the widget first asks whether to continue it or clear it, and shows
+ * none of its text until the visitor chooses to continue ("Clear this chat from this device"
+ * is always on screen during a chat too). The server forgets an idle chat after 30 minutes.
  *
  * The widget talks only to its own origin (/chat/...). The conversation id lives in an
  * HttpOnly cookie the server sets; nothing of the conversation is kept in localStorage or
@@ -44,7 +49,6 @@
     phone: phone,
     tel: telFor(phone),
     label: (data.label || "").trim() || "Chat with us",
-    open: data.open === "true",
     accent: DEFAULT_ACCENT,
     accentText: DEFAULT_ACCENT_TEXT
   };
@@ -212,12 +216,15 @@
   ]);
 
   var humanButton = el("button", { type: "button", className: "hlc-secondary" }, [icon(PHONE_ICON), el("span", { text: "Talk to a person" })]);
-  var endButton = el("button", { type: "button", className: "hlc-secondary hlc-end" }, [el("span", { text: "End chat" })]);
+  var endButton = el("button", { type: "button", className: "hlc-secondary hlc-end" }, [
+    el("span", { text: "Clear this chat from this device" })
+  ]);
   var tools = el("div", { className: "hlc-tools" }, [humanButton, endButton]);
 
   var confirmYes = el("button", { type: "button", className: "hlc-danger", text: "Yes, end and clear" });
   var confirmNo = el("button", { type: "button", className: "hlc-secondary", text: "Keep chatting" });
-  var confirmText = el("p", { id: "hlc-confirm-text", tabindex: "-1", text: "End this chat? It will be cleared from this device." });
+  var confirmText = el("p", { id: "hlc-confirm-text", tabindex: "-1", text:
+    "End this chat and clear it from this device? A private copy stays with our admissions team." });
   var confirmBox = el("div", {
     className: "hlc-confirm", role: "group", "aria-labelledby": "hlc-confirm-text", hidden: true
   }, [confirmText, el("div", { className: "hlc-confirm-buttons" }, [confirmYes, confirmNo])]);
@@ -227,11 +234,22 @@
   var restartButton = el("button", { type: "button", className: "hlc-primary", text: "Start a new chat" });
   var endedBox = el("div", { className: "hlc-ended", hidden: true }, [endedText, restartButton]);
 
+  // An earlier chat on this device: asked about first, nothing of it shown (a shared device).
+  var resumeText = el("p", { id: "hlc-resume-text", className: "hlc-resume-text", tabindex: "-1" }, [
+    el("strong", { text: "There is an earlier chat on this device." }),
+    " To keep it private, it stays hidden until you choose to continue it."
+  ]);
+  var resumeYes = el("button", { type: "button", className: "hlc-primary hlc-resume-yes", text: "Continue the chat" });
+  var resumeClear = el("button", { type: "button", className: "hlc-secondary hlc-resume-clear", text: "Clear it from this device" });
+  var resumeBox = el("div", {
+    className: "hlc-resume", role: "group", "aria-labelledby": "hlc-resume-text", hidden: true
+  }, [resumeText, el("div", { className: "hlc-confirm-buttons" }, [resumeYes, resumeClear])]);
+
   var footer = el("div", { className: "hlc-footer" }, [form, confirmBox, tools]);
 
   // the scrolling area: focusable so that keyboard users can scroll it
   var body = el("div", { className: "hlc-body", role: "region", "aria-label": "Conversation", tabindex: "0" },
-    [logRegion, typing, endedBox]);
+    [resumeBox, logRegion, typing, endedBox]);
   var panel = el("section", {
     id: "hlc-panel", className: "hlc-panel", "aria-labelledby": "hlc-title", hidden: true
   }, [header, emergency, body, status, alertBox, replies, footer]);
@@ -250,7 +268,10 @@
     retryTimer: null,
     retryDelay: 2000,
     blocked: false,     // a server error waits for "Try again"
-    offline: false
+    offline: false,
+    known: false,       // the server said whether this browser has an earlier chat
+    asking: false,      // an earlier chat exists: continue or clear? (nothing of it shown)
+    resume: false       // the visitor chose to continue the earlier chat
   };
 
   // ------------------------------------------------------------------ rendering
@@ -267,7 +288,15 @@
 
   var settledIn = null;  // the scroller settle() last used
 
+  function fitFooter() {
+    // On short screens the footer sticks to the bottom: whatever is scrolled into view keeps
+    // clear of it, however tall its wrapped buttons make it.
+    var sticky = window.getComputedStyle(footer).position === "sticky";
+    panel.style.scrollPaddingBottom = sticky ? footer.offsetHeight + SCROLL_MARGIN + "px" : "";
+  }
+
   function settle() {
+    fitFooter();
     var box = settledIn = scroller();
     var end = box.scrollHeight - box.clientHeight;
     if (!anchor || anchor.parentNode !== log) {
@@ -455,10 +484,16 @@
       state.starting = false;
       setTyping(false);
       if (result.status === 200) {
-        state.started = true;
         state.retryDelay = 2000;
         setOffline(false);
         showAlert("");
+        if (result.data.resumed && !state.resume) {
+          // an earlier chat the visitor has not chosen to see (the widget was opened before the
+          // page knew about it): its messages are dropped unread and the visitor is asked
+          askResume();
+          return;
+        }
+        state.started = true;
         var pending = state.queue.length ? state.queue[0].item : null;
         if (result.data.resumed) {
           // the server's history replaces the page's; messages not yet sent stay after it
@@ -562,14 +597,52 @@
     launcher.setAttribute("aria-expanded", "true");
     launcher.hidden = true;
     endedBox.hidden = true;
+    if (state.asking) {
+      showResume();
+      return;
+    }
     state.wanted = true;
-    if (!state.started) startSession();
+    if (!state.started && state.known) startSession();
+    else if (!state.known) setTyping(true);  // the page is still asking the server
     if (focusInput) input.focus();
     settle();
   }
 
+  function askResume() {
+    state.asking = true;
+    state.wanted = false;
+    if (!panel.hidden) showResume();
+  }
+
+  function showResume() {
+    log.textContent = "";
+    replies.textContent = "";
+    setTyping(false);
+    resumeBox.hidden = false;
+    form.hidden = true;
+    tools.hidden = true;
+    confirmBox.hidden = true;
+    resumeText.focus();
+  }
+
+  function continueChat() {
+    state.asking = false;
+    state.resume = true;
+    resumeBox.hidden = true;
+    form.hidden = false;
+    tools.hidden = false;
+    state.wanted = true;
+    input.focus();
+    startSession();
+  }
+
+  function clearEarlier() {
+    state.asking = false;
+    resumeBox.hidden = true;
+    endChat();
+  }
+
   function closePanel() {
-    root.classList.remove("hlc-is-resumed");
     panel.hidden = true;
     root.classList.remove("hlc-is-open");
     launcher.hidden = false;
@@ -604,6 +677,7 @@
     state.started = false;
     state.wanted = false;
     state.blocked = false;
+    state.resume = false;
     log.textContent = "";
     anchor = null;
     replies.textContent = "";
@@ -684,6 +758,8 @@
   confirmNo.addEventListener("click", cancelEnd);
   confirmYes.addEventListener("click", endChat);
   restartButton.addEventListener("click", restart);
+  resumeYes.addEventListener("click", continueChat);
+  resumeClear.addEventListener("click", clearEarlier);
   panel.addEventListener("keydown", function (event) {
     if (event.key === "Escape") {
       if (!confirmBox.hidden) cancelEnd();
@@ -694,6 +770,7 @@
     // A phone keyboard or a zoom can switch between the message area scrolling and the whole
     // panel scrolling: keep the reply (or the end) in view across the switch.
     if (!panel.hidden && scroller() !== settledIn) settle();
+    else if (!panel.hidden) fitFooter();
   });
   window.addEventListener("online", function () {
     if (state.endPending) sendEnd();
@@ -711,14 +788,13 @@
         openPanel(true);
       });
     });
-    request("GET", "/chat/history").then(function (result) {
-      if (result.status === 200 && result.data.active && (result.data.messages || []).length) {
-        state.started = true;
-        renderAll(result.data.messages, true);
-        root.classList.add("hlc-is-resumed");  // a reload shows the chat as it was: no animation
-        openPanel(false);
-      } else if (cfg.open) {
-        openPanel(false);
+    // Only whether an earlier chat exists, never its text; the widget stays closed either way.
+    request("GET", "/chat/status").then(function (result) {
+      state.known = true;
+      if (result.status === 200 && result.data.active) askResume();
+      else if (state.wanted && !state.started) {
+        setTyping(false);
+        startSession();  // opened while the page was asking: start now
       }
     });
   }

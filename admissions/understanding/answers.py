@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from admissions.extract_tokens import NEGATORS, lower_tokens, preceded_by, sentence_ids, words
+from admissions.understanding.text import NEGATORS, lower_tokens, preceded_by, sentence_ids, words
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc

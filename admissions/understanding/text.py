@@ -43,19 +43,50 @@ _NUMBER_WORDS = {
 }
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
-_QUOTES = str.maketrans({"’": "'", "‘": "'", "‛": "'", "`": "'", "‑": "-", "‐": "-"})
+# C0/C1 control characters except tab, newline and carriage return (what a stored message keeps)
+_STORED_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Curly quotes, apostrophes and hyphens become straight ones, one character for one, so that
+# "don’t" matches like "don't" and character offsets stay those of the original text.
+_QUOTES = str.maketrans(
+    {
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u201b": "'",
+        "\u02bc": "'",
+        "`": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2011": "-",
+        "\u2010": "-",
+    }
+)
+
+
+def sanitize(value: str) -> str:
+    """A message as it may be stored: control characters removed, broken UTF-16 halves replaced.
+
+    The chat channel applies this at the door; ``clean_text`` builds on it for parsing.
+    """
+    text = value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    text = _STORED_CONTROL.sub("", text)
+    return unicodedata.normalize("NFC", text)
+
+
+def straighten(text: str) -> str:
+    """Straight quotes and hyphens, one character for one (offsets are kept)."""
+    return text.translate(_QUOTES)
 
 
 def clean_text(text: object, limit: int = MAX_CHARS) -> str:
     """Make any input safe and quick to parse: text only, no control chars, at most ``limit``."""
     if not isinstance(text, str):
         return ""
-    text = text[: limit * 4].replace("\r\n", "\n").replace("\r", "\n")
+    text = sanitize(text[: limit * 4]).replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub(" ", text)
     text = "".join(
         ch if ch == "\n" or not unicodedata.category(ch).startswith("C") else " " for ch in text
     )
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    text = straighten(unicodedata.normalize("NFKC", text))
     if len(text) > limit:
         cut = text.rfind(" ", 0, limit)
         text = text[: cut if cut > limit // 2 else limit]

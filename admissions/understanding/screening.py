@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from admissions.extract_answers import read_answer
+from admissions.understanding.answers import read_answer
 
 UNCLEAR = "unclear"  # content that says both: ask back
 

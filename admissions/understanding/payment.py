@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from admissions.extract_tokens import NEGATORS, lower_tokens, preceded_by, sentence_ids, words
 from admissions.profile import PAYMENT_KINDS
+from admissions.understanding.text import NEGATORS, lower_tokens, preceded_by, sentence_ids, words
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc

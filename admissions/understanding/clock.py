@@ -80,6 +80,7 @@ _RANGE_SPLIT = re.compile(
     r"\s*(?:-|–|—|~|&|\bto\b|\btill?\b|'til\b|\buntil\b|\bthru\b|\bthrough\b|\band\b)\s*"
 )
 _TO_BETWEEN_DIGITS = re.compile(r"(?<=\d)to(?=\d)")
+_APPROXIMATELY = {"about", "around", "approximately", "roughly", "like", "maybe", "say"}
 _NOISE = {"job", "jobs", "ish", "-ish", "o'clock", "oclock", "sharp", "shift", "shifts"}
 _NUMBER_WORDS = {
     w: str(n)
@@ -206,6 +207,8 @@ def parse_time_phrase(text: str, hint: Hint = None, work: bool = False) -> Span 
     anchor = ""
     if words[0] in _AFTER | _FROM | _BEFORE | {"between"}:
         anchor, words = words[0], words[1:]
+        if len(words) > 1 and words[0] in _APPROXIMATELY:  # "until about 1:30"
+            words = words[1:]
     body = " ".join(words)
     parts = [p for p in _RANGE_SPLIT.split(body) if p]
     if len(parts) == 2:

@@ -16,9 +16,9 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from admissions.extract_schedule import read_schedule
 from admissions.profile import WEEKDAYS, WeeklyPicture, Window, subtract_windows
-from admissions.schedule import DAY_END, DAY_START
+from admissions.understanding.clock import DAY_END, DAY_START
+from admissions.understanding.schedule_reader import read_schedule
 
 if TYPE_CHECKING:
     from spacy.language import Language

@@ -15,27 +15,19 @@ times and days ("evenings and weekends"), or when the cue changes. Unavailable a
 count as busy but are not described as work; a bare "at 3" in a care sentence is a moment,
 not a window. A segment with no cue is free time (or what the visitor was asked about) unless
 the sentence is about substance use ("I drink every day"), is only "every day"/"daily", or
-reads as a story ("I sat with my kids all day"). See admissions/schedule.py for how times and
-days become windows.
+reads as a story ("I sat with my kids all day"). See admissions/understanding/clock.py for how
+times and days become windows.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from admissions.extract_tokens import (
-    NEGATORS,
-    SEPARATORS,
-    lower_tokens,
-    numbers_in,
-    preceded_by,
-    sentence_ids,
-    words,
-)
-from admissions.profile import WEEKDAYS, WeeklyPicture, Window
-from admissions.schedule import (
+from admissions.profile import WEEKDAYS, Hours, WeeklyPicture, Window, WorkSchool
+from admissions.understanding.clock import (
     SHIFT_HINTS,
     TOD_HINTS,
     WEEKDAYS_ONLY,
@@ -44,13 +36,20 @@ from admissions.schedule import (
     Span,
     add_windows,
     days_from_spec,
-    describe_days,
-    describe_span,
     intersect,
     parse_time_phrase,
     place,
     shift_span,
     time_of_day_span,
+)
+from admissions.understanding.text import (
+    NEGATORS,
+    SEPARATORS,
+    lower_tokens,
+    numbers_in,
+    preceded_by,
+    sentence_ids,
+    words,
 )
 
 if TYPE_CHECKING:
@@ -102,6 +101,11 @@ _PLAIN_WORDS = words(
 )
 _CONJUNCTIONS = {"and", "or", "&", "plus", "also"}
 _NURSE_SHIFTS = re.compile(r"\b(8|10|12)'?s\b")
+_START_VERBS = {"start", "starts", "begin", "begins", "in", "clock", "get", "go", "gets", "goes"}
+_END_WORDS = {
+    "finish", "finishes", "end", "ends", "off", "done", "close", "closing", "out", "leave",
+    "home", "til", "till", "until",
+}  # fmt: skip
 _DAY_CONNECT = {"-", "–", "—", "to", "thru", "through", "till", "til", "until", "'til"}
 _UNITS_AFTER_TIME = words(
     "year years yr yrs yo month months week weeks day days minute minutes min mins time "
@@ -121,32 +125,13 @@ _SUBSTANCE = words(
 _SCHEDULE_LABELS = words(
     "weekday day_range time time_range time_of_day days_per_week hours_per_day shift work_status"
 )
-_STATUS_NAMES = {
-    "full_time_student": "full-time student",
-    "part_time_student": "part-time student",
+# work_status ids of studying, as ``WorkSchool.study`` values
+_STUDY_STATUS = {
+    "full_time_student": "full_time",
+    "part_time_student": "part_time",
     "student": "student",
 }
-_JOB_HEADS = {"works": "works", "full_time": "works full-time", "part_time": "works part-time"}
-# What `_describe_work` writes when the message names a status but no days or hours.
-BARE_WORK_DESCRIPTIONS = frozenset({*_JOB_HEADS.values(), *_STATUS_NAMES.values()})
-_TOD_NAMES = {
-    "morning": "mornings",
-    "afternoon": "afternoons",
-    "evening": "evenings",
-    "night": "nights",
-    "weeknight": "weeknights",
-    "daytime": "days",
-    "lunch": "lunchtimes",
-    "all_day": "all day",
-    "anytime": "flexible hours",
-    "after_work": "after work",
-}
-_SHIFT_NAMES = {
-    "night": "night shifts",
-    "evening": "evening shifts",
-    "day": "day shifts",
-    "rotating": "rotating shifts",
-}
+_JOB_STATUS = ("full_time", "part_time", "works")  # the more specific first
 
 
 @dataclass
@@ -192,7 +177,7 @@ class ScheduleFacts:
 
     busy: WeeklyPicture | None = None
     free: WeeklyPicture | None = None
-    work_school: str | None = None
+    work_school: WorkSchool | None = None
 
 
 @dataclass
@@ -207,7 +192,7 @@ class _Built:
     caps: dict[str, float]
     shifts: list[str]
     evidence: set[str]
-    tod_names: list[str]  # the times, when they were only time-of-day words
+    tod_names: list[str]  # time-of-day ids, when the times were only such words
 
 
 def _cue_at(words: list[str], i: int) -> tuple[str, str] | None:
@@ -236,8 +221,20 @@ def _cue_at(words: list[str], i: int) -> tuple[str, str] | None:
     if word in _STUDY_CUES:
         return (WORK, "study")
     if word in _FREE_CUES:
+        if word == "off" and prev in _GET and nxt not in {"work", "of"}:
+            return None  # "I start at 7 and get off at 3:30": the end of the shift
         return (FREE, "")
     return None
+
+
+_GET = {"get", "gets", "got", "getting", "clock", "clocks"}
+
+
+def _ends_shift(words: list[str]) -> bool:
+    """Do these words say the end of a shift ("get off", "finish", "done")?"""
+    return any(w in {"finish", "finishes", "done", "close", "closing"} for w in words) or any(
+        a in _GET and b in {"off", "out"} for a, b in itertools.pairwise(words)
+    )
 
 
 class _Reader:
@@ -284,6 +281,8 @@ class _Reader:
                 if self._time_ok(ent):
                     found.append(_Item("time", ent.start, ent.end, ent.text, label))
             elif label == "time_of_day":
+                if ent.start > 0 and self.words[ent.start - 1] == "good":
+                    continue  # "Good evening." greets; it is not a time
                 found.append(_Item("time", ent.start, ent.end, value, label))
             elif label in {"days_per_week", "hours_per_day"}:
                 cap = self._cap(ent)
@@ -309,6 +308,11 @@ class _Reader:
             if cue:
                 polarity = OTHER if self._someone_else(i) else cue[0]
                 found.append(_Item("cue", i, i + 1, polarity, evidence=cue[1]))
+        for item in list(found):
+            before = self.words[item.start - 1] if item.start > 0 else ""
+            if item.label == "time_of_day" and before in {"every", "each"}:
+                # "every morning until 1:30" names its days: all of them
+                found.append(_Item("days", item.start - 1, item.start, "mon-sun", "day_range"))
         found.sort(key=lambda it: (it.start, it.kind != "cue"))
         return self._join_day_ranges(self._mark_exclusions(found))
 
@@ -374,12 +378,12 @@ class _Reader:
             else:
                 self.none_status = True
             return
-        if (value in _STATUS_NAMES and child_first) or self._someone_else(ent.start):
+        if (value in _STUDY_STATUS and child_first) or self._someone_else(ent.start):
             # "my kids are in school until 3", "my wife works from home"
             found.append(_Item("cue", ent.start, ent.end, OTHER))
             return
         self.statuses.append(value)
-        kind = "study" if value in _STATUS_NAMES else "job"
+        kind = "study" if value in _STUDY_STATUS else "job"
         found.append(_Item("cue", ent.start, ent.end, WORK, evidence=kind))
 
     def _mark_exclusions(self, items: list[_Item]) -> list[_Item]:
@@ -586,12 +590,14 @@ class _Reader:
         for cap in seg.caps:
             if cap.number is not None:
                 caps[cap.value] = max(caps.get(cap.value, 0.0), cap.number)
+        if work:
+            seg.times = self._start_and_end(seg.times)
         tods = {t.value for t in seg.times if t.label == "time_of_day"}
         hint = self._hint(set(), seg.shifts if work else [])
         spans = self._spans(seg, hint, work, work_end)
         times_explicit = bool(spans)
         tod_only = all(t.label == "time_of_day" for t in seg.times)
-        tod_names = [_TOD_NAMES.get(t.value, t.value) for t in seg.times] if tod_only else []
+        tod_names = [t.value for t in seg.times] if tod_only else []
         if not spans and seg.shifts and work:
             span = shift_span(seg.shifts[0], caps.get("hours_per_day"))
             spans = [span] if span else []
@@ -628,6 +634,46 @@ class _Reader:
             seg.evidence,
             tod_names,
         )
+
+    def _start_and_end(self, times: list[_Item]) -> list[_Item]:
+        """Join a shift's start and end said apart into one range.
+
+        "I start at 2 in the afternoon and finish at 10:30" is 14:00-22:30 and "from 2 in the
+        afternoon till close, which is usually around 11" 14:00-23:00: the second time is the
+        end of the first, not a morning time of its own.
+        """
+        clocks = [t for t in times if t.label == "time"]
+        if len(clocks) == 1 and not any(t.label == "time_range" for t in times):
+            only = clocks[0]
+            anchor, *rest = only.value.lower().split()
+            said_before = self.words[max(0, only.start - 3) : only.start]
+            if anchor in {"at", "around", "about", "by"} and rest and _ends_shift(said_before):
+                # "I get off at 5": work ends then (not "from 5 on")
+                ends = _Item("time", only.start, only.end, f"until {' '.join(rest)}", "time")
+                return [ends if t is only else t for t in times]
+        if len(clocks) != 2 or any(t.label == "time_range" for t in times):
+            return times
+        first, second = clocks
+        start_anchor, *start_rest = first.value.lower().split()
+        end_anchor, *end_rest = second.value.lower().split()
+        before_first = self.words[max(0, first.start - 6) : first.start]
+        between = self.words[first.end : second.start]
+        said_start = start_anchor in {"from", "starting", "start"} or (
+            start_anchor == "at" and any(w in _START_VERBS for w in before_first)
+        )
+        said_end = end_anchor in {"until", "till", "til", "'til"} or (
+            end_anchor in {"at", "around", "about", "by"} and any(w in _END_WORDS for w in between)
+        )
+        if not (said_start and said_end and start_rest and end_rest) or len(between) > 12:
+            return times
+        inside = [t for t in times if first.start < t.start < second.start]
+        if any(t.label != "time_of_day" for t in inside):
+            return times
+        meridiem = self._hint({t.value for t in inside}, [])
+        start_text = " ".join(start_rest) + (f" {meridiem}" if meridiem else "")
+        joined = _Item("time", first.start, second.end, f"{start_text} to {' '.join(end_rest)}")
+        joined.label = "time_range"
+        return [t for t in times if t not in (first, second, *inside)] + [joined]
 
     @staticmethod
     def _hint(tods: set[str], shifts: list[str]) -> Hint:
@@ -704,61 +750,52 @@ class _Reader:
         ]
 
 
-def _details(segments: list[_Built]) -> list[str]:
-    """Day and time labels of work segments ("Mon–Fri 9:00–17:00", "weekends", "nights")."""
-    details: list[str] = []
+def _hours(segments: list[_Built]) -> tuple[Hours, ...]:
+    """The days and times of work or school segments, as said (explicit parts only)."""
+    blocks: list[Hours] = []
     for b in segments:
-        label = describe_days(b.days) if b.days_explicit and b.days else ""
+        days = tuple(b.days) if b.days_explicit else ()
+        spans: tuple[Span, ...] = ()
+        named: tuple[str, ...] = ()
         if b.times_explicit:
-            spans = " and ".join(b.tod_names) or ", ".join(describe_span(s) for s in b.spans)
-            label = f"{label} {spans}".strip()
-        if label and label not in details:
-            details.append(label)
-    return details
+            named = tuple(b.tod_names)
+            spans = () if named else tuple(b.spans)
+        block = Hours(days, spans, named)
+        if (days or spans or named) and block not in blocks:
+            blocks.append(block)
+    return tuple(blocks)
 
 
-def _describe_work(
-    built: list[_Built], statuses: list[str], none_status: bool
-) -> tuple[str | None, bool]:
-    """A short description of work/school ("works Mon–Fri 9:00–17:00"); True if it is "none"."""
+def _work_school(built: list[_Built], statuses: list[str], none_status: bool) -> WorkSchool | None:
+    """Work and school as data, or None when the message says nothing about them."""
     work = [b for b in built if b.polarity == WORK]
-    student = next((_STATUS_NAMES[s] for s in _STATUS_NAMES if s in statuses), None)
-    job_status = [s for s in statuses if s in {"works", "full_time", "part_time"}]
+    study_status = next((_STUDY_STATUS[s] for s in _STUDY_STATUS if s in statuses), None)
+    job_status = [s for s in statuses if s in _JOB_STATUS]
 
     def is_study(b: _Built) -> bool:
         if b.evidence:
             return "study" in b.evidence and "job" not in b.evidence
-        return bool(student) and not job_status
+        return bool(study_status) and not job_status
 
     study = [b for b in work if is_study(b)]
     jobs = [b for b in work if not is_study(b)]
-    if student is None and study:
-        student = "student"
+    if study_status is None and study:
+        study_status = "student"
     shifts = [s for b in jobs for s in b.shifts]
-    has_job = bool(job_status or jobs)
-    if not has_job and not student:
-        return ("none", True) if none_status else (None, False)
-    parts: list[str] = []
-    if student:
-        parts.append(", ".join([student, *_details(study)]))
-    if has_job:
-        head = _JOB_HEADS["works"]
-        if "full_time" in job_status:
-            head = _JOB_HEADS["full_time"]
-        elif "part_time" in job_status:
-            head = _JOB_HEADS["part_time"]
-        hours = max((b.caps.get("hours_per_day", 0.0) for b in jobs), default=0.0)
-        shift_text = ""
-        if shifts or hours:
-            shift_text = _SHIFT_NAMES.get(shifts[0], "shifts") if shifts else "shifts"
-            if hours:
-                shift_text = f"{hours:g}-hour {shift_text}"
-        text = " ".join(p for p in (head, shift_text, ", ".join(_details(jobs))) if p)
-        days_per_week = max((b.caps.get("days_per_week", 0.0) for b in jobs), default=0.0)
-        if days_per_week:
-            text += f", {days_per_week:g} days a week"
-        parts.append(text)
-    return "; ".join(parts), False
+    if not (job_status or jobs) and not study_status:
+        return WorkSchool() if none_status else None
+    job = next((s for s in _JOB_STATUS if s in job_status), "works") if job_status or jobs else None
+    hours = max((b.caps.get("hours_per_day", 0.0) for b in jobs), default=0.0)
+    days_per_week = max((b.caps.get("days_per_week", 0.0) for b in jobs), default=0.0)
+    return WorkSchool(
+        job=job,
+        study=study_status,
+        shift=(shifts[0] if shifts else "") if (shifts or hours) and job else None,
+        shift_hours=(hours or None) if job else None,
+        days_per_week=(days_per_week or None) if job else None,
+        job_hours=_hours(jobs) if job else (),
+        study_hours=_hours(study) if study_status else (),
+    )
 
 
 def read_schedule(doc: Doc, asked_about: str | None = None) -> ScheduleFacts:
@@ -795,8 +832,7 @@ def read_schedule(doc: Doc, asked_about: str | None = None) -> ScheduleFacts:
         )
         if not picture.is_empty():
             setattr(facts, attr, picture)
-    description, is_none = _describe_work(built, reader.statuses, reader.none_status)
-    facts.work_school = description
-    if is_none and facts.busy is None:
+    facts.work_school = _work_school(built, reader.statuses, reader.none_status)
+    if facts.work_school is not None and facts.work_school.is_none() and facts.busy is None:
         facts.busy = WeeklyPicture()
     return facts

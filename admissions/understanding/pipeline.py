@@ -2,15 +2,16 @@
 
 No pretrained spaCy pipeline can be downloaded for spaCy 3.4 in our environments, so rule
 knowledge (schedule phrases, caregiving relations, payer names, crisis phrases) lives in the
-readable pattern files under ``admissions/patterns/*.yml`` and is compiled here into a
+readable pattern files under ``admissions/understanding/patterns/*.yml`` and is compiled here into a
 pipeline that Rasa's ``SpacyNLP`` loads by path (see ``config.yml``).
 
-Run: ``python -m admissions.nlp_builder [OUTPUT_DIR]`` (``make spacy`` does this when needed).
+Run: ``python -m admissions.understanding.pipeline [OUTPUT_DIR]`` (make does this when needed).
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -24,24 +25,50 @@ class PatternError(ValueError):
     """A pattern file is malformed; the message names the file and the entry."""
 
 
-def load_patterns(pattern_dir: Path = PATTERN_DIR) -> list[dict[str, Any]]:
-    """Read every ``*.yml`` pattern file into entity-ruler patterns, validating each entry.
+def read_pattern_file(path: Path) -> dict[str, Any]:
+    """One pattern file as a mapping; a clear ``PatternError`` when it is not valid YAML."""
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise PatternError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise PatternError(f"{path}: expected a mapping at the top level")
+    return doc
 
-    A file holds ``patterns:``, a list of entries ``{label, phrases: [..]}`` (matched
+
+def check_scalars(value: Any, where: str, key: str = "") -> None:
+    """Reject YAML's surprise booleans: an unquoted ``no``/``on``/``off`` where a word belongs.
+
+    Booleans are fine only as the value of a flag attribute such as ``IS_ALPHA: true``.
+    """
+    if isinstance(value, dict):
+        for k, item in value.items():
+            check_scalars(item, where, str(k))
+    elif isinstance(value, list):
+        for item in value:
+            check_scalars(item, where)
+    elif value is None or (isinstance(value, bool) and not key.startswith(("IS_", "LIKE_"))):
+        raise PatternError(f"{where}: {value!r} is not a word - quote no/yes/on/off in YAML")
+
+
+def load_patterns(
+    pattern_dir: Path = PATTERN_DIR, files: Iterable[Path] | None = None
+) -> list[dict[str, Any]]:
+    """Read pattern files (every ``*.yml``, or just ``files``) into entity-ruler patterns.
+
+    The one loader of the project: the full pipeline and the crisis net's own both use it. A
+    file holds ``patterns:``, a list of entries ``{label, phrases: [..]}`` (matched
     case-insensitively as phrases) or ``{label, tokens: [..]}`` (a spaCy token pattern),
     each with an optional ``id`` kept on the matched span as ``ent_id_``.
     """
     patterns: list[dict[str, Any]] = []
-    for path in sorted(pattern_dir.glob("*.yml")):
-        try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise PatternError(f"{path}: not valid YAML: {exc}") from exc
-        entries = doc.get("patterns")
+    for path in sorted(files if files is not None else pattern_dir.glob("*.yml")):
+        entries = read_pattern_file(path).get("patterns")
         if not isinstance(entries, list):
             raise PatternError(f"{path}: expected a top-level 'patterns:' list")
         for n, entry in enumerate(entries, 1):
             where = f"{path.name} entry {n}"
+            check_scalars(entry, where)
             if not isinstance(entry, dict) or not isinstance(entry.get("label"), str):
                 raise PatternError(f"{where}: each entry needs a string 'label'")
             label = entry["label"]
@@ -61,8 +88,12 @@ def load_patterns(pattern_dir: Path = PATTERN_DIR) -> list[dict[str, Any]]:
     return patterns
 
 
-def build(pattern_dir: Path = PATTERN_DIR) -> Any:
-    """Return a blank English ``Language`` with an entity ruler holding every pattern."""
+def build(pattern_dir: Path = PATTERN_DIR, files: Iterable[Path] | None = None) -> Any:
+    """Return a blank English ``Language`` with an entity ruler holding the patterns.
+
+    The one builder of the project: ``files`` narrows it to some pattern files (the crisis
+    net runs on the crisis phrases alone, so no longer span of another label can shadow one).
+    """
     import spacy  # imported here so the pure modules stay importable without spaCy
 
     nlp = spacy.blank("en")
@@ -70,10 +101,12 @@ def build(pattern_dir: Path = PATTERN_DIR) -> Any:
         "entity_ruler",
         config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True},
     )
-    ruler.add_patterns(load_patterns(pattern_dir))  # type: ignore[attr-defined]
+    ruler.add_patterns(load_patterns(pattern_dir, files))  # type: ignore[attr-defined]
     nlp.meta["name"] = "admissions_en"
     nlp.meta["version"] = "1.0.0"
-    nlp.meta["description"] = "Blank English + entity ruler built from admissions/patterns"
+    nlp.meta["description"] = (
+        "Blank English + entity ruler built from admissions/understanding/patterns"
+    )
     return nlp
 
 

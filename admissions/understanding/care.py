@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from admissions.extract_tokens import (
+from admissions.understanding.text import (
     NEGATORS,
     lower_tokens,
     numbers_in,

@@ -1,0 +1,556 @@
+"""`make bench-load`: closed-loop load over Rasa's REST channel, beside a stock `rasa init` bot.
+
+Both assistants run in the same run on this machine, on loopback only: this one (Rasa + action
+server, ``models/admissions.tar.gz``, fresh SQLite tracker store, fixed clock, as
+``make simulate``) and a stock ``rasa init`` assistant trained once with the project's own Rasa
+(cached under ``build/bench-load/stock-rasa-<version>/``) with Rasa's own SQL tracker store.
+
+Each simulated visitor replays a whole assessment in free text: the messages one of the scripted
+visitors of ``benchmarks/visitors/`` sent when it played a whole conversation with this assistant
+(recorded once per model and visitor files, cached under ``build/bench-load/``). The stock
+assistant gets the same messages and answers whatever it answers. Closed loop: each visitor sends
+its next message when the previous reply arrived, starting a new conversation (a new sender id)
+after the last message of a script, until the time is up (``--duration`` per configuration);
+turns in flight then finish.
+
+Reported per configuration (assistant x concurrent visitors): turns/s (acknowledged turns over
+the time to the last reply), p50/p95/p99/max latency of acknowledged turns, errors (non-200,
+timeouts, connection errors) and degraded replies (this assistant's "something went wrong"
+notices). Afterwards, with the servers stopped, the tracker databases are reconciled: every
+acknowledged turn (a user message whose POST returned 200) must be stored exactly once.
+Results: ``benchmarks/results/bench-load-<date>.{md,json}`` with the machine, command, date and
+git commit. Exit status 1 when a turn was lost or duplicated, 2 when the servers could not start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import platform
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import aiohttp
+
+from benchmarks import servers
+from benchmarks.simulate import Conversation, Rasa, Visitor, load_visitors
+
+ROOT = servers.ROOT
+OUT = ROOT / "benchmarks" / "results"
+SENDER_PREFIX = "load-"
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+# ----- pure parts ----------------------------------------------------------------------------
+def percentile(values: Iterable[float], q: float) -> float | None:
+    """The q-th percentile (0-100) with linear interpolation between ranks; None when empty."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    if not 0 <= q <= 100:
+        raise ValueError(f"percentile {q} is not within 0-100")
+    rank = (len(ordered) - 1) * q / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+@dataclass
+class Turn:
+    """One message a simulated visitor sent and what came of it."""
+
+    target: str  # "admissions" or "stock"
+    visitors: int  # concurrent visitors of the configuration
+    sender: str
+    text: str
+    ok: bool  # acknowledged: the POST returned 200 with a JSON list
+    status: str  # HTTP status, or the exception's class name
+    ms: float  # latency
+    end: float  # seconds from the configuration's start to the reply
+    degraded: bool = False  # answered with one of this assistant's failure notices
+
+
+def summarise(turns: list[Turn], duration: float) -> dict[str, Any]:
+    """Turns/s, latency percentiles and errors of one configuration."""
+    ok = [t.ms for t in turns if t.ok]
+    elapsed = max([t.end for t in turns], default=0.0) or duration
+    senders = {t.sender for t in turns}
+
+    def ms(q: float) -> float | None:
+        value = percentile(ok, q)
+        return None if value is None else round(value, 1)
+
+    return {
+        "turns": len(ok),
+        "conversations": len(senders),
+        "elapsed_s": round(elapsed, 2),
+        "turns_per_s": round(len(ok) / elapsed, 2) if elapsed else 0.0,
+        "p50_ms": ms(50),
+        "p95_ms": ms(95),
+        "p99_ms": ms(99),
+        "max_ms": round(max(ok), 1) if ok else None,
+        "mean_ms": round(sum(ok) / len(ok), 1) if ok else None,
+        "errors": sum(not t.ok for t in turns),
+        "error_kinds": dict(Counter(t.status for t in turns if not t.ok)),
+        "degraded": sum(t.degraded for t in turns),
+    }
+
+
+def reconcile(turns: Iterable[Turn], stored: Mapping[str, list[str]]) -> dict[str, int]:
+    """Compare the turns sent with the user messages stored, per (conversation, text).
+
+    ``missing``: acknowledged turns not stored; ``duplicated``: stored more often than sent;
+    ``unacknowledged_stored``: turns that failed for the client but were stored (allowed).
+    """
+    attempted: Counter[tuple[str, str]] = Counter()
+    acked: Counter[tuple[str, str]] = Counter()
+    for t in turns:
+        attempted[(t.sender, t.text)] += 1
+        acked[(t.sender, t.text)] += t.ok
+    kept = Counter((sender, text) for sender, texts in stored.items() for text in texts)
+    return {
+        "acknowledged": sum(acked.values()),
+        "stored": sum(kept[k] for k in attempted),
+        "missing": sum(max(0, acked[k] - kept[k]) for k in acked),
+        "duplicated": sum(max(0, kept[k] - attempted[k]) for k in kept),
+        "unacknowledged_stored": sum(
+            max(0, min(kept[k], attempted[k]) - acked[k]) for k in attempted
+        ),
+    }
+
+
+def stored_user_texts(db: Path, prefix: str = SENDER_PREFIX) -> dict[str, list[str]]:
+    """Each conversation's stored user messages (``events`` rows of type ``user``), in order."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        rows = con.execute(
+            "SELECT sender_id, data FROM events WHERE type_name = 'user' AND sender_id LIKE ? "
+            "ORDER BY id",
+            (prefix + "%",),
+        ).fetchall()
+    finally:
+        con.close()
+    out: dict[str, list[str]] = {}
+    for sender, data in rows:
+        out.setdefault(sender, []).append(str(json.loads(data).get("text") or ""))
+    return out
+
+
+def pick_visitors(visitors: list[Visitor], count: int) -> list[Visitor]:
+    """``count`` visitors taken in turn from each kind, leaving out expected crises."""
+    by_kind: dict[str, list[Visitor]] = {}
+    for v in visitors:
+        if not v.expect_crisis:
+            by_kind.setdefault(v.kind, []).append(v)
+    picked: list[Visitor] = []
+    while len(picked) < count and any(by_kind.values()):
+        for group in by_kind.values():
+            if group and len(picked) < count:
+                picked.append(group.pop(0))
+    return picked
+
+
+# ----- scripts: what each visitor says in a whole assessment ----------------------------------
+class _Recorder(Rasa):
+    """Rasa's REST channel, remembering what was sent (button taps as their payloads)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.sent: list[str] = []
+
+    def say(self, sender: str, text: str) -> list[dict[str, Any]]:
+        """Send and remember one message."""
+        self.sent.append(text)
+        return super().say(sender, text)
+
+
+def _digest(paths: Iterable[Path], extra: str) -> str:
+    digest = hashlib.sha256(extra.encode())
+    for path in paths:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def scripts_for(url: str, count: int, code: str = "tree", log: Any = print) -> list[dict[str, Any]]:
+    """Messages of ``count`` whole assessments, recorded against ``url`` or from the cache.
+
+    The cache is keyed by the model, the visitor files, the simulator and ``code`` (the server
+    code: "tree", or the commit of a snapshot).
+    """
+    files = [servers.MODEL, *sorted((ROOT / "benchmarks" / "visitors").glob("*.yml"))]
+    files.append(ROOT / "benchmarks" / "simulate.py")
+    cache = servers.CACHE / f"scripts-{_digest(files, f'{count}:{code}')}.json"
+    if cache.exists():
+        return list(json.loads(cache.read_text()))
+    log(f"==> recording {count} whole assessments (once per model and visitor files)")
+    scripts = []
+    for visitor in pick_visitors(load_visitors(), count):
+        rasa = _Recorder(url)
+        outcome = Conversation(visitor, rasa).run()
+        scripts.append({"visitor": visitor.name, "success": outcome.success, "messages": rasa.sent})
+        log(f"    {visitor.name}: {len(rasa.sent)} messages, success={outcome.success}")
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps(scripts, indent=1) + "\n")
+    return scripts
+
+
+# ----- load --------------------------------------------------------------------------------
+def _notices() -> set[str]:
+    """This assistant's failure notices (a 200 answer that says the turn went wrong)."""
+    try:
+        from rasa_addons import replies
+    except ImportError:  # pragma: no cover - run outside the assistant environment
+        return set()
+    return {
+        replies.action_failed(),
+        replies.storage_unavailable(),
+        replies.not_recorded(),
+        replies.context_lost(),
+        replies.internal_error(),
+    }
+
+
+async def _one_visitor(
+    session: aiohttp.ClientSession,
+    url: str,
+    scripts: list[list[str]],
+    first: int,
+    deadline: float,
+    start: float,
+    label: str,
+    notices: set[str],
+    turns: list[Turn],
+) -> None:
+    target, visitors, number = label.split(":")
+    index = first
+    while time.perf_counter() < deadline:
+        script = scripts[index % len(scripts)]
+        index += 1
+        sender = f"{SENDER_PREFIX}{target}-c{visitors}-v{number}-{uuid.uuid4().hex[:10]}"
+        for text in script:
+            if time.perf_counter() >= deadline:
+                break
+            t0 = time.perf_counter()
+            ok, degraded, status = False, False, ""
+            try:
+                async with session.post(url, json={"sender": sender, "message": text}) as resp:
+                    status = str(resp.status)
+                    body = await resp.json(content_type=None) if resp.status == 200 else None
+                    ok = isinstance(body, list)
+                    degraded = ok and any((m.get("text") or "") in notices for m in body or [])
+            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+                status = type(exc).__name__
+            t1 = time.perf_counter()
+            turns.append(
+                Turn(
+                    target,
+                    int(visitors),
+                    sender,
+                    text,
+                    ok,
+                    status,
+                    (t1 - t0) * 1000,
+                    t1 - start,
+                    degraded,
+                )
+            )
+
+
+async def run_load(
+    base_url: str,
+    target: str,
+    scripts: list[list[str]],
+    visitors: int,
+    duration: float,
+    timeout: float,
+) -> list[Turn]:
+    """``visitors`` closed-loop visitors replaying ``scripts`` for ``duration`` seconds."""
+    if urlparse(base_url).hostname not in LOOPBACK:
+        raise ValueError(f"bench-load only runs against loopback, not {base_url}")
+    url = base_url.rstrip("/") + "/webhooks/rest/webhook"
+    notices = _notices() if target == "admissions" else set()
+    turns: list[Turn] = []
+    connector = aiohttp.TCPConnector(limit=visitors)
+    client_timeout = aiohttp.ClientTimeout(total=timeout)
+    async with aiohttp.ClientSession(connector=connector, timeout=client_timeout) as session:
+        start = time.perf_counter()
+        deadline = start + duration
+        await asyncio.gather(
+            *(
+                _one_visitor(
+                    session,
+                    url,
+                    scripts,
+                    i * max(1, len(scripts) // visitors),
+                    deadline,
+                    start,
+                    f"{target}:{visitors}:{i}",
+                    notices,
+                    turns,
+                )
+                for i in range(visitors)
+            )
+        )
+    return turns
+
+
+def warm_up(base_url: str, script: list[str]) -> None:
+    """One untimed conversation, so first-call costs stay out of the figures."""
+    rasa = Rasa(base_url)
+    sender = f"warmup-{uuid.uuid4().hex[:10]}"
+    for text in script:
+        rasa.say(sender, text)
+
+
+# ----- report ------------------------------------------------------------------------------
+def machine() -> dict[str, Any]:
+    """nproc, memory, CPU model and load average of this machine."""
+    info: dict[str, Any] = {"nproc": os.cpu_count(), "platform": platform.platform()}
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                info["memory_gib"] = round(int(line.split()[1]) / 1024 / 1024, 1)
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+    info["python"] = platform.python_version()
+    return info
+
+
+def git_commit() -> str:
+    """HEAD, with "+ uncommitted changes" when the tracked files differ from it (read only)."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True,
+            text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(
+            ["git", "--no-optional-locks", "diff", "--quiet", "HEAD", "--"], cwd=ROOT,
+            capture_output=True,
+        ).returncode  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (" + uncommitted changes" if dirty else "")
+
+
+def _python() -> str:
+    exe = Path(sys.executable)
+    return str(exe.relative_to(ROOT)) if exe.is_relative_to(ROOT) else str(exe)
+
+
+def _fmt(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.0f} ms"
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The human-readable report."""
+    m, meta = report["machine"], report["meta"]
+    lines = [
+        "# Load benchmark (`make bench-load`)",
+        "",
+        f"- date: {meta['date']}",
+        f"- command: `{meta['command']}`",
+        f"- git commit: {meta['commit']}; servers ran from the {meta['code']}",
+        f"- machine: {m.get('cpu', '?')}, {m['nproc']} cores (nproc), "
+        f"{m.get('memory_gib', '?')} GiB, {m['platform']}",
+        f"- load average before / after: {meta['load_before']} / {meta['load_after']}",
+        f"- duration per configuration: {meta['duration_s']} s, closed loop, loopback only; "
+        f"{len(report['scripts'])} whole-assessment scripts "
+        f"({meta['mean_script_turns']} messages on average; "
+        f"{sum(s['success'] for s in report['scripts'])} of them reached the expected "
+        "recommendation when recorded)",
+        f"- this assistant: `{meta['model']}` (sha256 {meta['model_sha256']}); stock: "
+        f"`rasa init` trained with Rasa {meta['rasa']}, Rasa's SQL tracker store on SQLite",
+    ]
+    if meta.get("note"):
+        lines.append(f"- note: {meta['note']}")
+    lines += [
+        "",
+        "| assistant | visitors | turns | turns/s | p50 | p95 | p99 | max | errors | degraded |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for c in report["configurations"]:
+        lines.append(
+            f"| {c['target']} | {c['visitors']} | {c['turns']} | {c['turns_per_s']} | "
+            f"{_fmt(c['p50_ms'])} | {_fmt(c['p95_ms'])} | {_fmt(c['p99_ms'])} | "
+            f"{_fmt(c['max_ms'])} | {c['errors']} | {c['degraded']} |"
+        )
+    lines += ["", "## Ratios (this assistant / stock, same visitor count)", ""]
+    for r in report["ratios"]:
+        lines.append(
+            f"- {r['visitors']} visitors: turns/s ×{r['turns_per_s']}, p50 ×{r['p50']}, "
+            f"p95 ×{r['p95']}"
+        )
+    lines += [
+        "",
+        "## Reconciliation (tracker databases after the servers stopped)",
+        "",
+        "| assistant | acknowledged | stored | missing | duplicated | unacknowledged but stored |",
+        "|---|---|---|---|---|---|",
+    ]
+    for target, r in report["reconciliation"].items():
+        lines.append(
+            f"| {target} | {r['acknowledged']} | {r['stored']} | {r['missing']} | "
+            f"{r['duplicated']} | {r['unacknowledged_stored']} |"
+        )
+    if report.get("spool_files"):
+        lines.append(f"\nSpool files left unreplayed: {report['spool_files']}")
+    return "\n".join(lines) + "\n"
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 2) if a is not None and b else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every configuration, reconcile the databases and write the report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=60, help="seconds per configuration")
+    parser.add_argument("--visitors", default="1,10", help="concurrent visitors, comma-separated")
+    parser.add_argument("--targets", default="admissions,stock", help="admissions and/or stock")
+    parser.add_argument("--scripts", type=int, default=12, help="whole assessments to replay")
+    parser.add_argument("--timeout", type=float, default=60, help="seconds per request")
+    parser.add_argument("--note", default="", help="a remark for the report (e.g. contention)")
+    parser.add_argument(
+        "--head",
+        action="store_true",
+        help="run this assistant from the committed code (git archive HEAD), not the work tree",
+    )
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers on SIGTERM too
+    counts = [int(n) for n in args.visitors.split(",") if n.strip()]
+    targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    if not set(targets) <= {"admissions", "stock"} or "admissions" not in targets:
+        print("--targets: admissions, optionally with stock", file=sys.stderr)
+        return 2
+    if not servers.MODEL.exists():
+        print(f"no trained model at {servers.MODEL}: run `make train`", file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    model_sha = _digest([servers.MODEL], "")  # before anyone can swap it
+    try:
+        stock_dir = servers.stock_project() if "stock" in targets else None
+    except (RuntimeError, subprocess.SubprocessError) as exc:
+        print(f"error: could not make the stock assistant: {exc}", file=sys.stderr)
+        return 2
+
+    all_turns: list[Turn] = []
+    with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp_name:
+        tmp = Path(tmp_name)
+        code, code_label = ROOT, "tree"
+        if args.head:
+            code = tmp / "code"
+            code_label = servers.head_snapshot(code)
+        try:
+            with contextlib.ExitStack() as stack:
+                urls = {
+                    "admissions": stack.enter_context(servers.admissions_servers(tmp, code=code))
+                }
+                if stock_dir is not None:
+                    urls["stock"] = stack.enter_context(servers.stock_server(tmp, stock_dir))
+                print(f"==> servers up: {urls}", flush=True)
+                scripts = scripts_for(urls["admissions"], args.scripts, code_label)
+                messages = [s["messages"] for s in scripts]
+                for target in targets:
+                    warm_up(urls[target], messages[0])
+                for count in counts:
+                    for target in targets:
+                        print(f"==> {target}, {count} visitors, {args.duration:g} s", flush=True)
+                        all_turns += asyncio.run(
+                            run_load(
+                                urls[target], target, messages, count, args.duration, args.timeout
+                            )
+                        )
+        except RuntimeError as exc:
+            print(f"error: the servers could not start: {exc}", file=sys.stderr)
+            return 2
+        dbs = {"admissions": tmp / "tracker.db", "stock": tmp / "stock.db"}
+        reconciliation = {
+            t: reconcile([x for x in all_turns if x.target == t], stored_user_texts(dbs[t]))
+            for t in targets
+        }
+        spool_files = len([p for p in (tmp / "spool").glob("*.jsonl") if p.stat().st_size])
+
+    configurations = []
+    for count in counts:
+        for target in targets:
+            turns = [t for t in all_turns if t.target == target and t.visitors == count]
+            configurations.append(
+                {"target": target, "visitors": count, **summarise(turns, args.duration)}
+            )
+    by = {(c["target"], c["visitors"]): c for c in configurations}
+    ratios = [
+        {
+            "visitors": n,
+            "turns_per_s": _ratio(by[("admissions", n)]["turns_per_s"], by[("stock", n)]["turns_per_s"]),
+            "p50": _ratio(by[("admissions", n)]["p50_ms"], by[("stock", n)]["p50_ms"]),
+            "p95": _ratio(by[("admissions", n)]["p95_ms"], by[("stock", n)]["p95_ms"]),
+        }
+        for n in counts
+        if ("stock", n) in by
+    ]  # fmt: skip
+    now = datetime.now(timezone.utc)
+    meta = {
+        "date": now.strftime("%Y-%m-%d %H:%M UTC"),
+        "command": os.environ.get("BENCH_COMMAND")
+        or " ".join([_python(), "-m benchmarks.bench_load", *(argv or sys.argv[1:])]),
+        "commit": git_commit(),
+        "code": "working tree"
+        if code_label == "tree"
+        else f"committed code at {code_label} (git archive HEAD)",
+        "model": str(servers.MODEL.relative_to(ROOT)),
+        "model_sha256": model_sha,
+        "rasa": servers.rasa_version(),
+        "duration_s": args.duration,
+        "mean_script_turns": round(sum(map(len, messages)) / len(messages), 1),
+        "load_before": load_before,
+        "load_after": [round(x, 2) for x in os.getloadavg()],
+        "seconds": round(time.monotonic() - started, 1),
+        "note": args.note,
+    }
+    report = {
+        "meta": meta,
+        "machine": machine(),
+        "configurations": configurations,
+        "ratios": ratios,
+        "reconciliation": reconciliation,
+        "spool_files": spool_files,
+        "scripts": [
+            {"visitor": s["visitor"], "messages": len(s["messages"]), "success": s["success"]}
+            for s in scripts
+        ],
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = args.out / f"bench-load-{now.strftime('%Y-%m-%d-%H%M')}"
+    stem.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
+    stem.with_suffix(".md").write_text(markdown(report))
+    print(markdown(report))
+    print(f"-> {stem}.md ({meta['seconds']} s)")
+    lost = sum(r["missing"] + r["duplicated"] for r in reconciliation.values())
+    return 1 if lost else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
