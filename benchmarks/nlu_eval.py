@@ -118,15 +118,20 @@ async def everyday_eval() -> dict[str, Any]:
 
 def main() -> int:
     """Run both evaluations and write the summary files."""
+    global MODEL  # one model for the three evaluations, --model picks another
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "eval")
+    parser.add_argument(
+        "--model", type=Path, default=MODEL, help="a model to compare (default: the live one)"
+    )
     args = parser.parse_args()
+    MODEL = args.model.resolve()
     args.out = args.out.resolve()
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     summary: dict[str, Any] = {
         "machine": f"{platform.node()} {platform.machine()}, Python {platform.python_version()}",
-        "model": str(MODEL.relative_to(ROOT)),
+        "model": str(MODEL.relative_to(ROOT)) if MODEL.is_relative_to(ROOT) else str(MODEL),
         "intents": intent_eval(args.out),
         "crisis": asyncio.run(crisis_eval()),
         "everyday": asyncio.run(everyday_eval()),

@@ -88,11 +88,16 @@ def load_patterns(
     return patterns
 
 
-def build(pattern_dir: Path = PATTERN_DIR, files: Iterable[Path] | None = None) -> Any:
+def build(
+    pattern_dir: Path = PATTERN_DIR,
+    files: Iterable[Path] | None = None,
+    patterns: list[dict[str, Any]] | None = None,
+) -> Any:
     """Return a blank English ``Language`` with an entity ruler holding the patterns.
 
     The one builder of the project: ``files`` narrows it to some pattern files (the crisis
-    net runs on the crisis phrases alone, so no longer span of another label can shadow one).
+    net runs on the crisis phrases alone, so no longer span of another label can shadow one);
+    ``patterns`` passes ones already loaded, so a file is not read twice.
     """
     import spacy  # imported here so the pure modules stay importable without spaCy
 
@@ -101,7 +106,9 @@ def build(pattern_dir: Path = PATTERN_DIR, files: Iterable[Path] | None = None) 
         "entity_ruler",
         config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True},
     )
-    ruler.add_patterns(load_patterns(pattern_dir, files))  # type: ignore[attr-defined]
+    if patterns is None:
+        patterns = load_patterns(pattern_dir, files)
+    ruler.add_patterns(patterns)  # type: ignore[attr-defined]
     nlp.meta["name"] = "admissions_en"
     nlp.meta["version"] = "1.0.0"
     nlp.meta["description"] = (

@@ -671,8 +671,8 @@ class _Reader:
             return times
         meridiem = self._hint({t.value for t in inside}, [])
         start_text = " ".join(start_rest) + (f" {meridiem}" if meridiem else "")
-        joined = _Item("time", first.start, second.end, f"{start_text} to {' '.join(end_rest)}")
-        joined.label = "time_range"
+        text = f"{start_text} to {' '.join(end_rest)}"
+        joined = _Item("time", first.start, second.end, text, "time_range")
         return [t for t in times if t not in (first, second, *inside)] + [joined]
 
     @staticmethod

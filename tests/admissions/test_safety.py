@@ -191,6 +191,19 @@ def test_warning_signs_without_kill_words_are_caught(text: str) -> None:
         ("i've lost two friends to fentanyl", "life_history"),
         ("I'm at the end of my rope", None),  # hopelessness: left to the classifier
         ("narcan saved my life but right now i can't breathe", None),  # now wins
+        # withdrawal told as history answers "have you had withdrawal?", not an emergency
+        (
+            "when I tried skipping a night I couldn't sleep and my heart was racing",
+            "past_withdrawal",
+        ),
+        ("every time i stop drinking i get the shakes and sweat", "past_withdrawal"),
+        (
+            "no, just the shakes and sweating in the morning till I have a drink",
+            "habitual_withdrawal",
+        ),
+        ("i'm shaking and sweating and can't stop throwing up", None),  # no drink ends it
+        ("i stopped drinking yesterday and my heart is racing right now", None),  # now wins
+        ("my heart is racing and i can't stop shaking", None),  # no history: classifier decides
     ],
 )
 def test_safe_contexts(text: str, context: str | None) -> None:
