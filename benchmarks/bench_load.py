@@ -48,7 +48,7 @@ from urllib.parse import urlparse
 
 import aiohttp
 
-from benchmarks import servers
+from benchmarks import long_conversation, servers
 from benchmarks.simulate import Conversation, Rasa, Visitor, load_visitors
 
 ROOT = servers.ROOT
@@ -84,12 +84,16 @@ class Turn:
     ms: float  # latency
     end: float  # seconds from the configuration's start to the reply
     degraded: bool = False  # answered with one of this assistant's failure notices
+    round: int = 0  # with --rounds: the round (``end`` counts from its start)
 
 
 def summarise(turns: list[Turn], duration: float) -> dict[str, Any]:
     """Turns/s, latency percentiles and errors of one configuration."""
     ok = [t.ms for t in turns if t.ok]
-    elapsed = max([t.end for t in turns], default=0.0) or duration
+    ends: dict[int, float] = {}
+    for t in turns:
+        ends[t.round] = max(ends.get(t.round, 0.0), t.end)
+    elapsed = sum(ends.values()) or duration
     senders = {t.sender for t in turns}
 
     def ms(q: float) -> float | None:
@@ -312,6 +316,29 @@ async def run_load(
     return turns
 
 
+def _long_runs(
+    urls: Mapping[str, str],
+    targets: list[str],
+    scripts: list[list[str]],
+    turns: int,
+    timeout: float,
+) -> dict[str, list[Turn]]:
+    """One ``turns``-long conversation per assistant, one assistant after the other."""
+    runs: dict[str, list[Turn]] = {}
+    for target in targets:
+        print(f"==> {target}, one conversation of {turns} turns", flush=True)
+        url = urls[target].rstrip("/") + "/webhooks/rest/webhook"
+        start = time.perf_counter()
+        sender, played = asyncio.run(
+            long_conversation.play(url, scripts, turns, SENDER_PREFIX, timeout)
+        )
+        runs[target] = [
+            Turn(target, 0, sender, text, ok, status, ms, time.perf_counter() - start, False)
+            for text, ok, status, ms in played
+        ]
+    return runs
+
+
 def warm_up(base_url: str, script: list[str]) -> None:
     """One untimed conversation, so first-call costs stay out of the figures."""
     rasa = Rasa(base_url)
@@ -374,13 +401,21 @@ def markdown(report: dict[str, Any]) -> str:
         f"- machine: {m.get('cpu', '?')}, {m['nproc']} cores (nproc), "
         f"{m.get('memory_gib', '?')} GiB, {m['platform']}",
         f"- load average before / after: {meta['load_before']} / {meta['load_after']}",
-        f"- duration per configuration: {meta['duration_s']} s, closed loop, loopback only; "
+        f"- duration per configuration: {meta['duration_s']} s"
+        + (f" in {meta['rounds']} alternating rounds" if meta.get("rounds", 1) > 1 else "")
+        + ", closed loop, loopback only; "
         f"{len(report['scripts'])} whole-assessment scripts "
         f"({meta['mean_script_turns']} messages on average; "
         f"{sum(s['success'] for s in report['scripts'])} of them reached the expected "
         "recommendation when recorded)",
-        f"- this assistant: `{meta['model']}` (sha256 {meta['model_sha256']}); stock: "
-        f"`rasa init` trained with Rasa {meta['rasa']}, Rasa's SQL tracker store on SQLite",
+        f"- this assistant: `{meta['model']}` (sha256 {meta['model_sha256']})"
+        + (
+            f"; stock: `rasa init` trained with Rasa {meta['rasa']}, Rasa's SQL tracker store "
+            "on SQLite"
+            if any(c["target"] == "stock" for c in report["configurations"])
+            else ""
+        )
+        + (f"; baseline: {meta['baseline']}, same model" if meta.get("baseline") else ""),
     ]
     if meta.get("note"):
         lines.append(f"- note: {meta['note']}")
@@ -395,12 +430,19 @@ def markdown(report: dict[str, Any]) -> str:
             f"{_fmt(c['p50_ms'])} | {_fmt(c['p95_ms'])} | {_fmt(c['p99_ms'])} | "
             f"{_fmt(c['max_ms'])} | {c['errors']} | {c['degraded']} |"
         )
-    lines += ["", "## Ratios (this assistant / stock, same visitor count)", ""]
-    for r in report["ratios"]:
-        lines.append(
-            f"- {r['visitors']} visitors: turns/s ×{r['turns_per_s']}, p50 ×{r['p50']}, "
-            f"p95 ×{r['p95']}"
-        )
+    for versus, title in (
+        ("stock", "this assistant / stock"),
+        ("baseline", f"this assistant / baseline: {meta.get('baseline')}"),
+    ):
+        chosen = [r for r in report["ratios"] if r.get("versus", "stock") == versus]
+        if not chosen:
+            continue
+        lines += ["", f"## Ratios ({title}, same visitor count, same run)", ""]
+        for r in chosen:
+            lines.append(
+                f"- {r['visitors']} visitors: turns/s ×{r['turns_per_s']}, p50 ×{r['p50']}, "
+                f"p95 ×{r['p95']}"
+            )
     lines += [
         "",
         "## Reconciliation (tracker databases after the servers stopped)",
@@ -413,6 +455,19 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {target} | {r['acknowledged']} | {r['stored']} | {r['missing']} | "
             f"{r['duplicated']} | {r['unacknowledged_stored']} |"
         )
+    if report.get("long_conversation"):
+        lines += [
+            "",
+            "## One long conversation (median of 11 turns around each)",
+            "",
+            "| assistant | turns | around turn 10 | around the last turn | ratio |",
+            "|---|---|---|---|---|",
+        ]
+        for target, r in report["long_conversation"].items():
+            lines.append(
+                f"| {target} | {r['turns']} | {_fmt(r['early_ms'])} | {_fmt(r['late_ms'])} | "
+                f"×{r['ratio']} |"
+            )
     if report.get("spool_files"):
         lines.append(f"\nSpool files left unreplayed: {report['spool_files']}")
     return "\n".join(lines) + "\n"
@@ -427,7 +482,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=60, help="seconds per configuration")
     parser.add_argument("--visitors", default="1,10", help="concurrent visitors, comma-separated")
-    parser.add_argument("--targets", default="admissions,stock", help="admissions and/or stock")
+    parser.add_argument(
+        "--targets",
+        default="admissions,stock",
+        help="admissions, optionally with stock and/or baseline (this assistant from the "
+        "committed code, git archive HEAD, or from --baseline-code: before/after in one run)",
+    )
+    parser.add_argument(
+        "--baseline-code",
+        type=Path,
+        help="source tree for the baseline target instead of the committed code",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="split each configuration's time into this many rounds, the targets taking turns "
+        "(A B A B ...), so a machine whose speed drifts affects both alike",
+    )
     parser.add_argument("--scripts", type=int, default=12, help="whole assessments to replay")
     parser.add_argument("--timeout", type=float, default=60, help="seconds per request")
     parser.add_argument("--note", default="", help="a remark for the report (e.g. contention)")
@@ -436,14 +508,21 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run this assistant from the committed code (git archive HEAD), not the work tree",
     )
+    parser.add_argument(
+        "--long",
+        type=int,
+        default=0,
+        help="then one conversation of this many turns per assistant: turn N against turn 10",
+    )
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers on SIGTERM too
     counts = [int(n) for n in args.visitors.split(",") if n.strip()]
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
-    if not set(targets) <= {"admissions", "stock"} or "admissions" not in targets:
-        print("--targets: admissions, optionally with stock", file=sys.stderr)
+    if not set(targets) <= {"admissions", "stock", "baseline"} or "admissions" not in targets:
+        print("--targets: admissions, optionally with stock and/or baseline", file=sys.stderr)
         return 2
+    rounds = max(1, args.rounds)
     if not servers.MODEL.exists():
         print(f"no trained model at {servers.MODEL}: run `make train`", file=sys.stderr)
         return 2
@@ -457,6 +536,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     all_turns: list[Turn] = []
+    long_report: dict[str, Any] = {}
+    baseline = None
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp_name:
         tmp = Path(tmp_name)
         code, code_label = ROOT, "tree"
@@ -470,23 +551,54 @@ def main(argv: list[str] | None = None) -> int:
                 }
                 if stock_dir is not None:
                     urls["stock"] = stack.enter_context(servers.stock_server(tmp, stock_dir))
+                if "baseline" in targets:
+                    (tmp / "baseline").mkdir()
+                    base_code = args.baseline_code
+                    if base_code is None:
+                        base_code = tmp / "baseline" / "code"
+                        baseline = "committed code at " + servers.head_snapshot(base_code)
+                    else:
+                        baseline = f"the tree in {base_code}"
+                    urls["baseline"] = stack.enter_context(
+                        servers.admissions_servers(tmp / "baseline", code=base_code.resolve())
+                    )
                 print(f"==> servers up: {urls}", flush=True)
                 scripts = scripts_for(urls["admissions"], args.scripts, code_label)
                 messages = [s["messages"] for s in scripts]
                 for target in targets:
                     warm_up(urls[target], messages[0])
                 for count in counts:
-                    for target in targets:
-                        print(f"==> {target}, {count} visitors, {args.duration:g} s", flush=True)
-                        all_turns += asyncio.run(
-                            run_load(
-                                urls[target], target, messages, count, args.duration, args.timeout
+                    for n in range(rounds):
+                        for target in targets:
+                            seconds = args.duration / rounds
+                            print(
+                                f"==> {target}, {count} visitors, {seconds:g} s"
+                                + (f" (round {n + 1} of {rounds})" if rounds > 1 else ""),
+                                flush=True,
                             )
+                            played = asyncio.run(
+                                run_load(
+                                    urls[target], target, messages, count, seconds, args.timeout
+                                )
+                            )
+                            for turn in played:
+                                turn.round = n
+                            all_turns += played
+                if args.long:
+                    long_runs = _long_runs(urls, targets, messages, args.long, args.timeout)
+                    for target, turns in long_runs.items():
+                        all_turns += turns
+                        long_report[target] = long_conversation.summary(
+                            [t.ms for t in turns if t.ok]
                         )
         except RuntimeError as exc:
             print(f"error: the servers could not start: {exc}", file=sys.stderr)
             return 2
-        dbs = {"admissions": tmp / "tracker.db", "stock": tmp / "stock.db"}
+        dbs = {
+            "admissions": tmp / "tracker.db",
+            "stock": tmp / "stock.db",
+            "baseline": tmp / "baseline" / "tracker.db",
+        }
         reconciliation = {
             t: reconcile([x for x in all_turns if x.target == t], stored_user_texts(dbs[t]))
             for t in targets
@@ -504,12 +616,24 @@ def main(argv: list[str] | None = None) -> int:
     ratios = [
         {
             "visitors": n,
+            "versus": "stock",
             "turns_per_s": _ratio(by[("admissions", n)]["turns_per_s"], by[("stock", n)]["turns_per_s"]),
             "p50": _ratio(by[("admissions", n)]["p50_ms"], by[("stock", n)]["p50_ms"]),
             "p95": _ratio(by[("admissions", n)]["p95_ms"], by[("stock", n)]["p95_ms"]),
         }
         for n in counts
         if ("stock", n) in by
+    ]  # fmt: skip
+    ratios += [
+        {
+            "visitors": n,
+            "versus": "baseline",
+            "turns_per_s": _ratio(by[("admissions", n)]["turns_per_s"], by[("baseline", n)]["turns_per_s"]),
+            "p50": _ratio(by[("admissions", n)]["p50_ms"], by[("baseline", n)]["p50_ms"]),
+            "p95": _ratio(by[("admissions", n)]["p95_ms"], by[("baseline", n)]["p95_ms"]),
+        }
+        for n in counts
+        if ("baseline", n) in by
     ]  # fmt: skip
     now = datetime.now(timezone.utc)
     meta = {
@@ -524,6 +648,8 @@ def main(argv: list[str] | None = None) -> int:
         "model_sha256": model_sha,
         "rasa": servers.rasa_version(),
         "duration_s": args.duration,
+        "rounds": rounds,
+        "baseline": baseline,
         "mean_script_turns": round(sum(map(len, messages)) / len(messages), 1),
         "load_before": load_before,
         "load_after": [round(x, 2) for x in os.getloadavg()],
@@ -536,6 +662,7 @@ def main(argv: list[str] | None = None) -> int:
         "configurations": configurations,
         "ratios": ratios,
         "reconciliation": reconciliation,
+        "long_conversation": long_report,
         "spool_files": spool_files,
         "scripts": [
             {"visitor": s["visitor"], "messages": len(s["messages"]), "success": s["success"]}

@@ -113,9 +113,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--head", action="store_true", help="run the committed code (git archive)")
+    parser.add_argument(
+        "--code", type=Path, help="run the servers from this source tree (default: this one)"
+    )
+    parser.add_argument(
+        "--timers-only",
+        action="store_true",
+        help="wall-clock step timers without py-spy samples (py-spy is not a project dependency)",
+    )
     args = parser.parse_args(argv)
-    if not PY_SPY.exists():
-        print(f"py-spy is not installed: {PY_SPY} (pip install py-spy)", file=sys.stderr)
+    if not args.timers_only and not PY_SPY.exists():
+        print(
+            f"py-spy is not installed: {PY_SPY} (pip install py-spy), or use --timers-only",
+            file=sys.stderr,
+        )
         return 2
     stamp = datetime.now(timezone.utc)
     out = args.out / f"profile-{stamp.strftime('%Y-%m-%d')}"
@@ -137,33 +148,39 @@ def main(argv: list[str] | None = None) -> int:
         if args.head:
             code = tmp / "code"
             label = servers.head_snapshot(code)
+        elif args.code:
+            code, label = args.code.resolve(), f"tree:{args.code}"
         with servers.admissions_servers(tmp, wrap=wrap, started=procs, code=code) as url:
-            script = scripts_for(url, 12, label)[0]
+            script = scripts_for(url, 12, "tree" if label.startswith("tree") else label)[0]
             rasa = Rasa(url)
             for text in script["messages"]:  # warm-up, not measured
                 rasa.say(f"warmup-{uuid.uuid4().hex[:8]}", text)
             time.sleep(1)
             before = {p.name: _timers(out, p.name) for p in procs}
-            spies = [
-                subprocess.Popen(
-                    [
-                        str(PY_SPY),
-                        "record",
-                        "--pid",
-                        str(p.popen.pid),
-                        "--rate",
-                        str(args.rate),
-                        "--nonblocking",
-                        "--format",
-                        "raw",
-                        "-o",
-                        str(out / f"{p.name}.collapsed"),
-                    ],
-                    stdout=subprocess.DEVNULL,
-                    stderr=(tmp / f"py-spy-{p.name}.log").open("wb"),
-                )
-                for p in procs
-            ]
+            spies = (
+                []
+                if args.timers_only
+                else [
+                    subprocess.Popen(
+                        [
+                            str(PY_SPY),
+                            "record",
+                            "--pid",
+                            str(p.popen.pid),
+                            "--rate",
+                            str(args.rate),
+                            "--nonblocking",
+                            "--format",
+                            "raw",
+                            "-o",
+                            str(out / f"{p.name}.collapsed"),
+                        ],
+                        stdout=subprocess.DEVNULL,
+                        stderr=(tmp / f"py-spy-{p.name}.log").open("wb"),
+                    )
+                    for p in procs
+                ]
+            )
             time.sleep(2)  # py-spy attached
             started = time.perf_counter()
             for _ in range(args.repeat):
@@ -183,7 +200,11 @@ def main(argv: list[str] | None = None) -> int:
                 (out / f"timers-{name}.json").write_text(
                     json.dumps(_delta(before[name], after[name]), indent=1, sort_keys=True) + "\n"
                 )
-            spy_logs = {p.name: (tmp / f"py-spy-{p.name}.log").read_text()[-500:] for p in procs}
+            spy_logs = {
+                p.name: (tmp / f"py-spy-{p.name}.log").read_text()[-500:]
+                for p in procs
+                if (tmp / f"py-spy-{p.name}.log").exists()
+            }
 
     turns = len(latencies)
     summary: dict[str, Any] = {
@@ -191,7 +212,11 @@ def main(argv: list[str] | None = None) -> int:
         "script": script["visitor"],
         "messages_per_assessment": len(script["messages"]),
         "repeat": args.repeat,
-        "code": "working tree" if label == "tree" else f"committed code at {label}",
+        "code": "working tree"
+        if label == "tree"
+        else (
+            f"tree in {label[5:]}" if label.startswith("tree:") else f"committed code at {label}"
+        ),
         "turns": turns,
         "seconds": round(played, 1),
         "client_p50_ms": round(percentile(latencies, 50) or 0, 1),

@@ -32,7 +32,7 @@ Differences from ``rasa.core.channels.rest.RestInput``:
 * Nothing here logs message text: Rasa's REST channel logs the text on errors; this one logs
   only the kind of failure. The ``stream`` option is not offered.
 
-Importing this module also installs ``rasa_addons.action_budget``.
+Importing this module also installs ``rasa_addons.action_budget`` and ``rasa_addons.speedups``.
 """
 
 from __future__ import annotations
@@ -51,9 +51,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from admissions.understanding import sanitize
-from rasa_addons import action_budget, replies
+from rasa_addons import action_budget, replies, speedups
 
 action_budget.install()
+speedups.install()
 
 logger = logging.getLogger(__name__)
 

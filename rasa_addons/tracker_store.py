@@ -19,6 +19,14 @@ makes later turns vanish or repeat. This store closes both:
   inserts every event of the tracker whose key is not stored yet, in order, in one
   transaction: no gaps, whatever the tracker's history, and the index makes a duplicate
   impossible. Rows written before the column existed get their keys on first use.
+* **A turn costs what is new, not the whole conversation.** A cached conversation carries a
+  mark, its (row count, highest id) in the ``events`` table when the cached rows were exactly
+  its last session there. A read first counts (one indexed query); while the mark still holds,
+  the cached rows are served instead of reading and decoding every row. A write checks the
+  mark inside its own transaction; while it holds, the stored keys are known and only the
+  turn's new events are inserted, without reading every stored key back. Any change made
+  elsewhere (another Rasa process, the spool, a purge, a deleted row) changes the count or the
+  highest id, and that read or write takes the full path described above.
 * **Never an empty tracker after a read error.** Every conversation loaded or saved is kept
   in a bounded in-memory cache (last session only; ``TRACKER_CACHE_CONVERSATIONS``,
   default 2,000, and ``TRACKER_CACHE_MB``, default 64). When the database cannot be read
@@ -54,7 +62,8 @@ and its index are the only additions. The spool directory is ``spool_dir`` in
 ``$VAR_DIR/spool``.
 
 Importing this module also installs ``rasa_addons.action_budget`` (the custom action time
-budget and its fallback reply), because Rasa imports it at start-up.
+budget and its fallback reply) and ``rasa_addons.speedups`` (Rasa's per-call schema check
+and per-event class search done once), because Rasa imports it at start-up.
 """
 
 from __future__ import annotations
@@ -90,10 +99,11 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy import event as sa_event
 from sqlalchemy.pool import NullPool, StaticPool
 
-from rasa_addons import action_budget
+from rasa_addons import action_budget, speedups
 from rasa_addons.spool import EventRow, Spool
 
 action_budget.install()
+speedups.install()
 
 logger = logging.getLogger(__name__)
 
@@ -204,14 +214,24 @@ def latest_session(rows: list[EventRow]) -> list[EventRow]:
     return rows
 
 
+# (number of rows, highest id) of one conversation in the events table
+Mark = tuple[int, int | None]
+
+
 class TrackerCache:
-    """Recently used conversations (last session, as rows), bounded by count and bytes."""
+    """Recently used conversations (last session, as rows), bounded by count and bytes.
+
+    An entry may carry a ``Mark``: the conversation's (row count, highest id) in the database
+    when the cached rows were exactly its last session there. While the database still shows
+    that mark, the cached rows are what a read would return, and the new events of a turn are
+    all a write has to insert.
+    """
 
     def __init__(self, max_conversations: int, max_bytes: int) -> None:
         """An empty cache with the given bounds."""
         self.max_conversations = max(1, max_conversations)
         self.max_bytes = max(1, max_bytes)
-        self._items: OrderedDict[str, tuple[list[EventRow], int]] = OrderedDict()
+        self._items: OrderedDict[str, tuple[list[EventRow], int, Mark | None]] = OrderedDict()
         self.bytes = 0
 
     def __len__(self) -> int:
@@ -230,24 +250,30 @@ class TrackerCache:
         self._items.move_to_end(sender_id)
         return item[0]
 
+    def mark(self, sender_id: str) -> Mark | None:
+        """The database mark the cached rows match, or None (unknown, or not in the cache)."""
+        item = self._items.get(sender_id)
+        return None if item is None else item[2]
+
     def drop(self, sender_id: str) -> None:
         """Forget a conversation."""
         old = self._items.pop(sender_id, None)
         if old is not None:
             self.bytes -= old[1]
 
-    def put(self, sender_id: str, rows: list[EventRow]) -> None:
-        """Cache rows for a conversation, evicting the least recently used beyond the bounds."""
+    def put(self, sender_id: str, rows: list[EventRow], mark: Mark | None = None) -> None:
+        """Cache rows for a conversation (and the database mark they match, if known),
+        evicting the least recently used beyond the bounds."""
         old = self._items.pop(sender_id, None)
         if old is not None:
             self.bytes -= old[1]
         size = sum(len(r.data) + 64 for r in rows) + 64
-        self._items[sender_id] = (rows, size)
+        self._items[sender_id] = (rows, size, mark)
         self.bytes += size
         while len(self._items) > 1 and (
             len(self._items) > self.max_conversations or self.bytes > self.max_bytes
         ):
-            _, (_, evicted) = self._items.popitem(last=False)
+            _, (_, evicted, _) = self._items.popitem(last=False)
             self.bytes -= evicted
 
 
@@ -406,10 +432,24 @@ class DurableSQLTrackerStore(SQLTrackerStore):
         self._schema_ready = True
 
     # ------------------------------------------------------------------ database (worker thread)
+    @staticmethod
+    def _mark_of(conn: sa.engine.Connection, sender_id: str) -> Mark:
+        """The conversation's (row count, highest id) in the events table."""
+        t = events_table
+        count, top = conn.execute(
+            sa.select(sa.func.count(t.c.id), sa.func.max(t.c.id)).where(t.c.sender_id == sender_id)
+        ).one()
+        return int(count), top
+
     def _select_rows(
-        self, sender_id: str, full: bool, probe_keys: set[str]
-    ) -> tuple[list[EventRow], set[str]]:
-        """The conversation's rows (last session unless ``full``) and which probe keys exist."""
+        self, sender_id: str, full: bool, probe_keys: set[str], known: Mark | None = None
+    ) -> tuple[list[EventRow] | None, set[str], Mark | None]:
+        """The conversation's rows (last session unless ``full``), which probe keys exist,
+        and the mark the rows match (None: unknown, e.g. rows without keys, or ``full``).
+
+        With ``known`` (the cached rows' mark) and a database that still shows it, no rows are
+        read: ``(None, set(), known)``.
+        """
         self._ensure_schema()
         t = events_table
         query = sa.select(
@@ -435,6 +475,10 @@ class DurableSQLTrackerStore(SQLTrackerStore):
             if purged is not None:
                 conn.rollback()
                 raise ConversationPurged(sender_id)
+            mark = None if full else self._mark_of(conn, sender_id)
+            if known is not None and mark == known:
+                conn.rollback()
+                return None, set(), known
             result = conn.execute(query.order_by(t.c.id)).all()
             present: set[str] = set()
             if probe_keys:
@@ -459,10 +503,29 @@ class DurableSQLTrackerStore(SQLTrackerStore):
             for r, key in zip(result, computed, strict=True)
         ]
         present.update(r.key for r in rows if r.key in probe_keys)
-        return rows, present
+        if probe_keys or any(r.event_key is None for r in result):
+            mark = None  # spooled rows to merge, or rows from before the key column
+        return rows, present, mark
 
     def _write_rows(self, sender_id: str, rows: list[EventRow]) -> int:
         """Insert the rows whose keys are not stored yet, in order, in one transaction."""
+        return self._write_rows_marked(sender_id, rows)[0]
+
+    def _write_rows_marked(
+        self,
+        sender_id: str,
+        rows: list[EventRow],
+        mark: Mark | None = None,
+        cached: frozenset[str] = frozenset(),
+    ) -> tuple[int, Mark | None]:
+        """Insert the rows whose keys are not stored yet, in order, in one transaction.
+
+        With ``mark`` (the database mark of the cached rows, whose keys are ``cached``) and a
+        database that still shows it inside the write's transaction, the stored keys are
+        known without reading them: only rows not in ``cached`` are inserted (O(new events)),
+        and the new mark is returned. Otherwise every stored key is read, as without a mark,
+        and the returned mark is None.
+        """
         self._ensure_schema()
         t = events_table
         for attempt in (1, 2):
@@ -471,6 +534,13 @@ class DurableSQLTrackerStore(SQLTrackerStore):
                     conn = conn.execution_options(sqlite_begin="IMMEDIATE")
                     with conn.begin():
                         self._check_not_purged(conn, sender_id)
+                        if mark is not None and self._mark_of(conn, sender_id) == mark:
+                            fresh = [r for r in rows if r.key not in cached]
+                            if fresh:
+                                conn.execute(
+                                    t.insert(), [self._values(sender_id, r) for r in fresh]
+                                )
+                            return len(fresh), self._mark_of(conn, sender_id)
                         existing = conn.execute(
                             sa.select(t.c.id, t.c.event_key, t.c.type_name, t.c.timestamp)
                             .where(t.c.sender_id == sender_id)
@@ -491,24 +561,27 @@ class DurableSQLTrackerStore(SQLTrackerStore):
                             if row.key in stored:
                                 continue
                             stored.add(row.key)
-                            missing.append(
-                                {
-                                    "sender_id": sender_id,
-                                    "type_name": row.type_name,
-                                    "timestamp": row.timestamp,
-                                    "intent_name": row.intent_name,
-                                    "action_name": row.action_name,
-                                    "data": row.data,
-                                    "event_key": row.key,
-                                }
-                            )
+                            missing.append(self._values(sender_id, row))
                         if missing:
                             conn.execute(t.insert(), missing)
-                return len(missing)
+                return len(missing), None
             except sa.exc.IntegrityError:
                 if attempt == 2:
                     raise
-        return 0  # pragma: no cover
+                mark = None  # the second attempt reads every stored key
+        return 0, None  # pragma: no cover
+
+    @staticmethod
+    def _values(sender_id: str, row: EventRow) -> dict[str, Any]:
+        return {
+            "sender_id": sender_id,
+            "type_name": row.type_name,
+            "timestamp": row.timestamp,
+            "intent_name": row.intent_name,
+            "action_name": row.action_name,
+            "data": row.data,
+            "event_key": row.key,
+        }
 
     def _check_not_purged(self, conn: sa.engine.Connection, sender_id: str) -> None:
         """Raise ``ConversationPurged`` if the purge got there first (inside the write's
@@ -695,38 +768,51 @@ class DurableSQLTrackerStore(SQLTrackerStore):
         return written
 
     # ------------------------------------------------------------------ reading
-    async def _load_rows(self, sender_id: str, full: bool) -> list[EventRow] | None:
-        """Database rows merged with spooled ones; None when the database is unavailable."""
+    async def _load_rows(
+        self, sender_id: str, full: bool
+    ) -> tuple[list[EventRow] | None, Mark | None]:
+        """Database rows merged with spooled ones, and the database mark they match;
+        ``(None, None)`` when the database is unavailable.
+
+        A cached last session whose mark the database still shows is returned as it is
+        (a cheap count instead of reading and decoding every row of the conversation).
+        """
         if not self.db_available():
-            return None
+            return None, None
         pending: list[EventRow] = []
         if self.spool.has(sender_id):
             pending = await self._on_io(self.spool.read, sender_id)
+        known = None if full or pending else self.cache.mark(sender_id)
         try:
-            rows, present = await self._on_db(
-                self._select_rows, sender_id, full, {r.key for r in pending}
+            rows, present, mark = await self._on_db(
+                self._select_rows, sender_id, full, {r.key for r in pending}, known
             )
         except ConversationPurged:
             await self._forget(sender_id)
-            return []
+            return [], None
         except Exception as exc:  # noqa: BLE001
             self._db_failed(exc, "read")
-            return None
+            return None, None
         self._db_ok()
+        if rows is None:  # unchanged since the cached rows were read or written
+            cached = self.cache.get(sender_id)
+            if cached is not None:
+                return cached, mark
+            return await self._load_rows(sender_id, full)  # pragma: no cover - evicted
         merged = rows + [r for r in pending if r.key not in present]
-        return merged if full else latest_session(merged)
+        return (merged, None) if full else (latest_session(merged), mark)
 
     async def _rows_or_cache(self, sender_id: str, full: bool) -> list[EventRow]:
         self._start_background()
         async with self._lock_for(sender_id):
             if sender_id in self.purged:
                 return []  # purged: a new visitor, never the cached copy
-            rows = await self._load_rows(sender_id, full)
+            rows, mark = await self._load_rows(sender_id, full)
             if sender_id in self.purged:
                 return []
             if rows is not None:
                 if not full:
-                    self.cache.put(sender_id, rows)
+                    self.cache.put(sender_id, rows, mark)
                 return rows
             cached = self.cache.get(sender_id)
             if cached is None:
@@ -797,8 +883,11 @@ class DurableSQLTrackerStore(SQLTrackerStore):
             cached = self.cache.get(sender_id) or []
             known = {r.key: r for r in cached}
             rows = [known.get(k) or row_for(e, k) for e, k in zip(events, keys, strict=True)]
-            if await self._write_to_db(sender_id, rows):
-                self.cache.put(sender_id, latest_session(rows))
+            written, mark = await self._write_to_db(
+                sender_id, rows, self.cache.mark(sender_id), frozenset(known)
+            )
+            if written:
+                self.cache.put(sender_id, latest_session(rows), mark)
                 return
             if sender_id in self.purged:
                 self.stats["purged_skipped"] += 1
@@ -819,24 +908,39 @@ class DurableSQLTrackerStore(SQLTrackerStore):
                 self.stats["spooled_turns"] += 1
             self.cache.put(sender_id, latest_session(rows))
 
-    async def _write_to_db(self, sender_id: str, rows: list[EventRow]) -> bool:
+    async def _write_to_db(
+        self, sender_id: str, rows: list[EventRow], mark: Mark | None, cached: frozenset[str]
+    ) -> tuple[bool, Mark | None]:
+        """Whether the rows are in the database now, and the mark they match there (if known).
+
+        ``mark`` and ``cached``: see ``_write_rows_marked``; ignored while rows are spooled.
+        """
         if not self.db_available():
-            return False
+            return False, None
         pending: list[EventRow] = []
         if self.spool.has(sender_id):
             pending = await self._on_io(self.spool.read, sender_id)
+            mark = None
+        if mark is not None and (
+            len(latest_session(rows)) != len(rows) or not cached <= {r.key for r in rows}
+        ):
+            # a new session began, or the tracker lacks cached rows: what the cache will hold
+            # is not the stored session plus the new rows, so the full write decides
+            mark = None
         try:
-            await self._on_db(self._write_rows, sender_id, pending + rows)
+            _, new_mark = await self._on_db(
+                self._write_rows_marked, sender_id, pending + rows, mark, cached
+            )
         except ConversationPurged:
             await self._forget(sender_id)
-            return False
+            return False, None
         except Exception as exc:  # noqa: BLE001
             self._db_failed(exc, "write")
-            return False
+            return False, None
         self._db_ok()
         if pending:
             await self._on_io(self.spool.clear, sender_id)
-        return True
+        return True, new_mark
 
 
 def durable_store(store: Any) -> DurableSQLTrackerStore | None:

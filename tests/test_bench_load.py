@@ -109,3 +109,17 @@ def test_scripts_come_from_every_kind_and_leave_out_expected_crises() -> None:
     assert len(picked) == 12
     assert len({v.kind for v in picked}) == len({v.kind for v in visitors})
     assert not any(v.expect_crisis for v in picked)
+
+
+def test_long_conversation_compares_medians_around_turn_10_and_the_last_turn() -> None:
+    """A tracker that grows must not slow the visitor down: turn 300 is judged against turn 10
+    by the median of eleven turns around each, so one slow turn does not decide it."""
+    from benchmarks.long_conversation import summary
+
+    latencies = [50.0] * 300
+    latencies[9] = 5000.0  # one stall near turn 10 is outvoted
+    for n in range(289, 300):
+        latencies[n] = 70.0
+    report = summary(latencies)
+    assert (report["early_ms"], report["late_ms"], report["ratio"]) == (50.0, 70.0, 1.4)
+    assert report["turns"] == 300

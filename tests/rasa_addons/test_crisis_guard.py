@@ -251,3 +251,43 @@ def test_a_denied_safe_never_reads_as_safe() -> None:
         message.set("intent_ranking", [{"name": intent, "confidence": 0.75}])
         guard.process([message])
         assert (message.get("intent")["name"] == "crisis") is crisis, text
+
+
+def test_idioms_found_by_first_word_are_those_found_everywhere() -> None:
+    """The guard's idiom search starts only where an idiom's first word is (speed); it finds
+    exactly what trying every idiom at every position finds, in the crisis file's order."""
+    import yaml
+
+    from admissions import safety
+
+    cases = yaml.safe_load(
+        (Path(__file__).resolve().parents[1] / "admissions" / "crisis_cases.yml").read_text()
+    )
+    texts: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, str):
+            texts.add(node)
+        elif isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(cases)
+    ctx = safety._context()
+    texts.update(phrase for phrase, _ in ctx.idioms)  # every idiom, said on its own
+    texts.update(f"honestly {phrase} lately, 2019 was worse" for phrase, _ in ctx.idioms)
+    nlp = safety.crisis_pipeline()
+    found_some = 0
+    for text in sorted(texts):
+        judge = safety._Judge(nlp(text), ctx)
+        everywhere = tuple(
+            phrase
+            for phrase, seq in ctx.idioms
+            if safety._contains_seq(judge.words, judge.nums, 0, len(judge.words), seq)
+        )
+        assert judge.idioms() == everywhere, text
+        found_some += bool(everywhere)
+    assert found_some >= len(ctx.idioms)

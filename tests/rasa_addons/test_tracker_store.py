@@ -19,6 +19,7 @@ from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy import event as sa_event
 
 from rasa_addons.spool import EventRow, Spool
 from rasa_addons.tracker_store import (
@@ -341,3 +342,116 @@ def test_no_message_text_in_logs_at_any_level(
         assert CANARY not in record.getMessage()
         assert CANARY not in str(record.exc_info or "")
     assert user_texts(db, "c8") == [CANARY, CANARY + " again"]
+
+
+class Statements:
+    """The SQL statements a store sends to its database (text only, no parameters)."""
+
+    def __init__(self, store: DurableSQLTrackerStore) -> None:
+        self.seen: list[str] = []
+        sa_event.listen(store.engine, "before_cursor_execute", self._record)
+
+    def _record(self, _conn: object, _cursor: object, statement: str, *_: object) -> None:
+        self.seen.append(" ".join(statement.split()))
+
+    def take(self) -> list[str]:
+        seen, self.seen = self.seen, []
+        return seen
+
+
+def test_a_turn_reads_and_writes_only_what_is_new(
+    db: Path, domain: Domain, loop: asyncio.AbstractEventLoop
+) -> None:
+    """With the conversation cached and unchanged in the database, a turn neither reads its
+    stored rows back nor the stored keys: it counts, then inserts the new events only."""
+
+    async def scenario() -> None:
+        store = store_for(db, domain)
+        tracker = new_tracker("c20", domain)
+        for i in range(30):
+            turn(tracker, f"earlier {i}")
+        await store.save(tracker)
+        await store.retrieve("c20")  # read once by this process (as at a turn's start)
+        statements = Statements(store)
+        for i in range(3):
+            tracker = await store.retrieve("c20")
+            assert tracker is not None and tracker.latest_message.text == (
+                f"now {i - 1}" if i else "earlier 29"
+            )
+            reads = statements.take()
+            assert not any("events.data" in s for s in reads), reads  # served from the cache
+            turn(tracker, f"now {i}")
+            await store.save(tracker)
+            writes = statements.take()
+            assert not any("events.event_key" in s and "SELECT" in s for s in writes), writes
+            assert sum(s.startswith("INSERT INTO events") for s in writes) == 1
+
+    loop.run_until_complete(scenario())
+    assert user_texts(db, "c20")[-4:] == ["earlier 29", "now 0", "now 1", "now 2"]
+    assert len(rows(db, "c20")) == 3 + 33 * 4
+
+
+def test_two_processes_taking_turns_see_each_others_events(
+    db: Path, domain: Domain, loop: asyncio.AbstractEventLoop
+) -> None:
+    """Two stores on one database (two Rasa processes) alternate turns of one conversation:
+    each reads what the other wrote, nothing is lost or stored twice, order is kept."""
+
+    async def scenario() -> None:
+        first, second = store_for(db, domain), store_for(db, domain)
+        await first.save(new_tracker("c21", domain))
+        for i in range(6):
+            store = (first, second)[i % 2]
+            tracker = await store.retrieve("c21")
+            assert tracker is not None
+            if i:
+                assert tracker.latest_message.text == f"turn {i - 1}"
+            turn(tracker, f"turn {i}")
+            await store.save(tracker)
+        # a store whose cached copy is stale must not write over the other's turn either
+        stale = await first.retrieve("c21")
+        newer = await second.retrieve("c21")
+        assert stale is not None and newer is not None
+        turn(newer, "from the second")
+        await second.save(newer)
+        turn(stale, "from the first, on an old copy")
+        await first.save(stale)
+
+    loop.run_until_complete(scenario())
+    texts = user_texts(db, "c21")
+    assert texts == [f"turn {i}" for i in range(6)] + [
+        "from the second",
+        "from the first, on an old copy",
+    ]
+    keys = [
+        r[0]
+        for r in sqlite3.connect(db)
+        .execute("SELECT event_key FROM events WHERE sender_id = 'c21'")
+        .fetchall()
+    ]
+    assert len(keys) == len(set(keys))
+
+
+def test_rows_deleted_behind_the_cache_are_not_served(
+    db: Path, domain: Domain, loop: asyncio.AbstractEventLoop
+) -> None:
+    """Rows removed by another program (not through the purge) change the count: the next
+    read goes to the database instead of the cached copy."""
+
+    async def scenario() -> DialogueStateTracker | None:
+        store = store_for(db, domain)
+        tracker = new_tracker("c22", domain)
+        turn(tracker, "kept")
+        turn(tracker, "removed behind the store's back")
+        await store.save(tracker)
+        con = sqlite3.connect(db)
+        con.execute(
+            "DELETE FROM events WHERE sender_id = 'c22' AND id > "
+            "(SELECT min(id) + 6 FROM events WHERE sender_id = 'c22')"
+        )
+        con.commit()
+        con.close()
+        return await store.retrieve("c22")
+
+    tracker = loop.run_until_complete(scenario())
+    assert tracker is not None and tracker.latest_message.text == "kept"
