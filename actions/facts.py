@@ -327,8 +327,9 @@ class ActionExtractFacts(Action):
         intent = (message.get("intent") or {}).get("name")
         if intent == "crisis":
             return []  # the crisis reply comes first; nothing else is read from this message
-        if tracker.active_loop_name == "callback_form":
-            return []  # a callback time or name is not an answer to the assessment
+        if tracker.active_loop_name in ("callback_form", "handoff_packet_form"):
+            # a callback time, a name, a date of birth or a member ID is not an assessment answer
+            return []
         requested = tracker.get_slot("requested_slot") if tracker.active_loop_name else None
         doc = None if text.startswith("/") else parse(text, runtime.nlp())  # parsed once
         facts = extract_facts(doc, asked_about=ASKED_ABOUT.get(str(requested)))

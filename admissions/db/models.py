@@ -296,6 +296,38 @@ class PendingSignIn(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+PACKET_STATUSES: tuple[str, ...] = ("pending", "delivered", "dead", "withdrawn")
+
+
+class PacketDelivery(Base):
+    """A handoff packet waiting for, or done with, the CRM webhook (the durable outbox).
+
+    One row per conversation. ``body`` is the exact JSON sent on every attempt (health
+    information: deleted with the conversation by retention and forget-me). ``status``:
+    pending (retried with backoff), delivered (a 2xx came back), dead (gave up; an admin may
+    resend), withdrawn (the visitor asked to be forgotten first: never sent).
+    """
+
+    __tablename__ = "staff_packet_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    packet_id: Mapped[str] = mapped_column(sa.String(36), unique=True)  # idempotency key
+    completion_event_id: Mapped[int] = mapped_column(sa.BigInteger)
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    enqueued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    body: Mapped[str | None] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(16), index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_outcome: Mapped[str | None] = mapped_column(sa.String(100))
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resent_by: Mapped[str | None] = mapped_column(sa.String(64))
+    resent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 def _table(model: type[Base]) -> sa.Table:
     table = model.__table__
     assert isinstance(table, sa.Table)
@@ -319,3 +351,4 @@ TRAINING_RUNS = _table(TrainingRun)
 TOTP = _table(TotpFactor)
 RECOVERY_CODES = _table(RecoveryCode)
 PENDING_SIGNINS = _table(PendingSignIn)
+PACKET_OUTBOX = _table(PacketDelivery)

@@ -16,6 +16,7 @@ from admissions.db.models import (
     JOB_RUNS,
     LOGIN_ATTEMPTS,
     NOTES,
+    PACKET_OUTBOX,
     REVIEWS,
     SESSIONS,
     USERS,
@@ -175,8 +176,9 @@ async def set_callback_status(
 
 
 async def delete_work(conn: AsyncConnection, conversation_id: str) -> None:
-    """Remove notes, review and callback work of a purged conversation (not its audit rows)."""
-    for table in (NOTES, REVIEWS, CALLBACKS):
+    """Remove notes, review, callback work and the handoff packet's outbox row of a purged
+    conversation (not its audit rows)."""
+    for table in (NOTES, REVIEWS, CALLBACKS, PACKET_OUTBOX):
         await conn.execute(sa.delete(table).where(table.c.conversation_id == conversation_id))
 
 

@@ -14,11 +14,12 @@ and no trainer has decided on the same text yet. Each item says why it is there 
 
 So a confident mistake ("I get the shakes in the morning" read as ready_to_start at 0.89) is
 caught by what happened next, not only by the model's own doubt. Answers to the callback form
-(consent, name, phone number, best time, voicemail/text wishes) never enter the inbox, whatever
-the model thought of them: those are contact details, not language to learn. Messages are
-de-duplicated by normalised text (the newest occurrence shows, with a count) and listed newest
-first. Conversations whose visitor asked to be forgotten are left out. Button payloads
-("/affirm") are never in it.
+(consent, name, phone number, best time, voicemail/text wishes) and to the handoff packet's
+questions (``handoff_packet_form``: date of birth, member ID, substances...) never enter the
+inbox, whatever the model thought of them: those are personal details, not language to
+learn. Messages are de-duplicated by normalised text (the newest occurrence shows, with a
+count) and listed newest first. Conversations whose visitor asked to be forgotten are left
+out. Button payloads ("/affirm") are never in it.
 """
 
 from __future__ import annotations
@@ -68,6 +69,10 @@ CALLBACK_SLOTS = frozenset(
         "consent_text",
     }
 )
+# The handoff packet's questions (``handoff_packet_form``): dates of birth, member IDs and
+# other answers about one person; never language to learn.
+HANDOFF_FORM = "handoff_packet_form"
+HANDOFF_SLOT_PREFIXES = ("packet_", "handoff_")  # the step's questions (``packet_dob``...)
 # How the assistant's re-asks look in its replies (actions/questions.py, domain.yml).
 REASK_OPENINGS = (
     "Sorry, I didn't catch that",
@@ -210,7 +215,7 @@ def read_conversation(rows: Iterable[tuple[int, str, dict[str, Any]]]) -> Conver
         if kind == "user":
             last_user = event_id
             asked[event_id] = requested
-            if loop == CALLBACK_FORM or requested in CALLBACK_SLOTS:
+            if _private_question(loop, requested):
                 out.private.add(event_id)
         elif kind in ("session_started", "restart"):
             last_user = None
@@ -234,6 +239,13 @@ def read_conversation(rows: Iterable[tuple[int, str, dict[str, Any]]]) -> Conver
             elif name == "ask_counts":
                 counts = value if isinstance(value, dict) else {}
     return out
+
+
+def _private_question(loop: Any, requested: Any) -> bool:
+    """Whether a message answers the callback form or the handoff packet's questions."""
+    if loop in (CALLBACK_FORM, HANDOFF_FORM) or requested in CALLBACK_SLOTS:
+        return True
+    return isinstance(requested, str) and requested.startswith(HANDOFF_SLOT_PREFIXES)
 
 
 def _read_slot(

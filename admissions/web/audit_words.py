@@ -51,6 +51,10 @@ ACTIONS: dict[str, str] = {
     "model_promote": "Put a model live",
     "model_rollback": "Rolled back to an earlier model",
     "model_prune": "Deleted old model files",
+    "packet_export": "Downloaded a handoff packet",
+    "outbox_view": "Opened the CRM deliveries",
+    "packet_resend": "Sent a handoff packet to the CRM again",
+    "disclosure": "Disclosed a handoff packet to the CRM (42 CFR 2.32 notice attached)",
 }
 RESULTS: dict[str, str] = {
     "ok": "done",
@@ -157,6 +161,14 @@ KEYS: dict[str, Callable[[Any], str]] = {
     "files": lambda v: _plural(v if not isinstance(v, list) else len(v), "file") + " deleted",
     "gate_passed": _flag("passed the quality gate", "did not pass the quality gate"),
     "mode": lambda v: f"{v} training",
+    "packet_id": lambda v: f"packet {v}",
+    "packets": lambda v: _plural(v, "handoff packet") + " on screen",
+    "recipient": lambda v: f"to {v}",
+    "attempt": lambda v: f"attempt {v}",
+    "outcome": lambda v: f"answer: {v}",
+    "body_sha256": lambda v: f"body SHA-256 {str(v)[:12]}…",
+    "notice": lambda v: f"notice {v} attached",
+    "was": lambda v: f"was {v}",
 }
 
 

@@ -52,6 +52,7 @@ TRAINING = web.AppKey("training", TrainingSettings)
 PASSWORD_SLOTS = web.AppKey("password_slots", asyncio.Semaphore)  # Argon2 checks at once
 AUDIT_KEY = web.AppKey("audit_key", bytes)  # keys the hashes of unknown usernames in the log
 DENIALS = web.AppKey("denials", DenialLimiter)  # caps audit rows of anonymous refusals
+OUTBOX = web.AppKey("outbox", object)  # the CRM webhook sender (admissions.web.outbox.Outbox)
 
 USER = web.RequestKey("user", CurrentUser)
 AUDIT = web.RequestKey("audit", AuditContext)

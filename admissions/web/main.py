@@ -15,7 +15,7 @@ from admissions.db.engine import create_engine, ensure_sqlite_dir
 from admissions.db.summaries import SummaryIndex
 from admissions.facility import load_facility
 from admissions.training.settings import TrainingSettings
-from admissions.web import demo, retention, security, templating
+from admissions.web import demo, outbox, retention, security, templating
 from admissions.web.accesslog import AccessLogger
 from admissions.web.chat_proxy import CHAT_CONFIG
 from admissions.web.denials import DenialLimiter
@@ -86,6 +86,7 @@ def init_app(
     templating.setup(app)
     app.cleanup_ctx.append(databases)
     app.cleanup_ctx.append(retention.retention_job)
+    app.cleanup_ctx.append(outbox.outbox_job)
     setup_routes(app)
     security.setup(app)
     demo.setup_demo(app)

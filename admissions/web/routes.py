@@ -13,6 +13,7 @@ from admissions.web.views import (
     callbacks,
     conversations,
     dashboard,
+    packets,
     second_factor,
     training,
     users,
@@ -57,6 +58,12 @@ def setup_routes(app: web.Application) -> None:
         "/staff/conversations/{cid}/export.{fmt}", conversations.export_one, name="staff.export_one"
     )
     r.add_get("/staff/export.{fmt}", conversations.export_set, name="staff.export_set")
+    r.add_get("/staff/conversations/{cid}/packet.json", packets.packet_json, name="staff.packet")
+    r.add_get(
+        "/staff/conversations/{cid}/packet.fhir.json", packets.packet_fhir, name="staff.packet_fhir"
+    )
+    r.add_get("/staff/outbox", packets.outbox_page, name="staff.outbox")
+    r.add_post("/staff/outbox/{cid}/resend", packets.resend, name="staff.packet_resend")
 
     r.add_get("/staff/callbacks", callbacks.callback_queue, name="staff.callbacks")
     r.add_post(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from admissions.db.models import ROLES
 from admissions.facility import default_facility_path
@@ -43,6 +45,91 @@ def _totp_roles(env: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(sorted({*TOTP_ALWAYS, *names}))
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float, low: float = 0.0) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if value < low:
+        raise ValueError(f"{name} must be at least {low:g}, got {value:g}")
+    return value
+
+
+def check_webhook_url(url: str) -> str:
+    """The CRM webhook's URL if acceptable: https, or http only to a loopback address."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme == "https" and host:
+        return url
+    if parts.scheme == "http" and _loopback(host):
+        return url
+    raise ValueError(
+        "CRM_WEBHOOK_URL must be https:// (plain http only to 127.0.0.1, ::1 or localhost)"
+    )
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+MIN_SECRET_BYTES = 32
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """Where completed handoff packets are pushed (off while ``url`` is empty)."""
+
+    url: str = ""
+    secret: bytes = field(default=b"", repr=False)
+    timeout_seconds: float = 10.0
+    max_attempts: int = 12  # then the packet is dead-lettered (an admin may resend it)
+    retry_seconds: float = 30.0  # first retry; doubled each time
+    retry_max_seconds: float = 3600.0
+    interval_seconds: float = 10.0  # how often the outbox scans for completed packets
+
+    @property
+    def enabled(self) -> bool:
+        """Whether a receiver is configured."""
+        return bool(self.url)
+
+    def retry_delay(self, attempts: int) -> float:
+        """Seconds to wait after the ``attempts``-th failed attempt (exponential backoff)."""
+        return min(self.retry_max_seconds, self.retry_seconds * 2 ** max(0, attempts - 1))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> WebhookSettings:
+        """Read ``CRM_WEBHOOK_URL``, ``CRM_WEBHOOK_SECRET`` (or ``_SECRET_FILE``) and the rest."""
+        url = env.get("CRM_WEBHOOK_URL", "").strip()
+        secret = env.get("CRM_WEBHOOK_SECRET", "").strip().encode()
+        if env.get("CRM_WEBHOOK_SECRET_FILE", "").strip():
+            path = Path(env["CRM_WEBHOOK_SECRET_FILE"].strip())
+            secret = path.read_bytes().strip()
+        if url:
+            check_webhook_url(url)
+            if len(secret) < MIN_SECRET_BYTES:
+                raise ValueError(
+                    f"CRM_WEBHOOK_SECRET (or CRM_WEBHOOK_SECRET_FILE) needs at least "
+                    f"{MIN_SECRET_BYTES} characters when CRM_WEBHOOK_URL is set"
+                )
+        return cls(
+            url=url,
+            secret=secret,
+            timeout_seconds=_seconds(env, "CRM_WEBHOOK_TIMEOUT_SECONDS", 10.0, 0.1),
+            max_attempts=_int(env, "CRM_WEBHOOK_MAX_ATTEMPTS", 12, 1),
+            retry_seconds=_seconds(env, "CRM_WEBHOOK_RETRY_SECONDS", 30.0, 0.01),
+            retry_max_seconds=_seconds(env, "CRM_WEBHOOK_RETRY_MAX_SECONDS", 3600.0, 0.01),
+            interval_seconds=_seconds(env, "CRM_WEBHOOK_INTERVAL_SECONDS", 10.0, 0.01),
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable about the staff app (see ``from_env`` for the variables)."""
@@ -71,6 +158,7 @@ class Settings:
     # roles whose accounts need a TOTP second factor (admin always; ADMISSIONS_WEB_TOTP_ROLES)
     totp_roles: tuple[str, ...] = TOTP_ALWAYS
     second_factor_minutes: int = 10  # how long a sign-in may wait for its code / enrolment
+    webhook: WebhookSettings = field(default_factory=WebhookSettings)  # CRM_WEBHOOK_*
 
     def needs_totp(self, roles: frozenset[str] | set[str]) -> bool:
         """Whether an account with ``roles`` must sign in with a second factor."""
@@ -113,4 +201,5 @@ class Settings:
             allowed_origins=origins,
             password_checks=_int(env, "ADMISSIONS_WEB_PASSWORD_CHECKS", cls.password_checks, 1),
             totp_roles=_totp_roles(env),
+            webhook=WebhookSettings.from_env(env),
         )

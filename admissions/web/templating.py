@@ -14,6 +14,7 @@ from aiohttp import web
 from admissions.facility import SHORT_NAMES
 from admissions.web import audit_words
 from admissions.web.keys import FACILITY, USER
+from admissions.web.packet_words import completed_moment
 from admissions.web.transcript import (
     contact_wishes,
     fit_words,
@@ -85,6 +86,11 @@ def callback_status_url(conversation_id: str) -> str:
     return f"/staff/callbacks/{path_segment(conversation_id)}/status"
 
 
+def resend_url(conversation_id: str) -> str:
+    """Where an admin posts to send a conversation's handoff packet to the CRM again."""
+    return f"/staff/outbox/{path_segment(conversation_id)}/resend"
+
+
 def setup(app: web.Application) -> jinja2.Environment:
     """Install the template environment (every ``{{ }}`` is HTML-escaped)."""
     from admissions.web.views.overnight import home_context  # the views import this module
@@ -100,6 +106,8 @@ def setup(app: web.Application) -> jinja2.Environment:
     env.globals.update(
         conversation_url=conversation_url,
         callback_status_url=callback_status_url,
+        resend_url=resend_url,
+        completed_moment=completed_moment,
         contact_wishes=contact_wishes,
         tel_href=tel_href,
         phone_words=phone_words,

@@ -83,8 +83,12 @@ class Transcript:
 
     def slot_rows(self) -> list[tuple[str, str]]:
         """Slots as (name, printable value), program fit and summary shown elsewhere."""
-        skip = HIDDEN_SLOTS | {"program_fit", "visitor_summary"}
-        return [(k, show_value(v)) for k, v in sorted(self.slots.items()) if k not in skip]
+        skip = HIDDEN_SLOTS | {"program_fit", "visitor_summary", "handoff_packet"}
+        return [
+            (k, show_value(v))
+            for k, v in sorted(self.slots.items())
+            if k not in skip and not k.startswith("packet_")  # the handoff packet's answers
+        ]
 
 
 def show_value(value: Any) -> str:

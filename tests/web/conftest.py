@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,24 @@ SECRET_RE = re.compile(r'id="totp-secret">([A-Z2-7 ]+)<')
 from argon2 import PasswordHasher  # noqa: E402
 
 auth.HASHER = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+
+
+@pytest.fixture
+def pg() -> Iterator[sa.Engine]:
+    """The PostgreSQL database named by STAFF_TEST_POSTGRES_URL (``make test-app`` starts a
+    scratch server), emptied before and after the test: every table and the audit trigger."""
+    engine = create_sync_engine(os.environ["STAFF_TEST_POSTGRES_URL"])
+
+    def drop() -> None:
+        with engine.begin() as conn:
+            for table in sa.inspect(conn).get_table_names():
+                conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{table}" CASCADE')
+            conn.exec_driver_sql("DROP FUNCTION IF EXISTS staff_audit_log_append_only() CASCADE")
+
+    drop()
+    yield engine
+    drop()
+    engine.dispose()
 
 
 @pytest.fixture

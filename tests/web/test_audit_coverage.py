@@ -50,6 +50,10 @@ ROUTES = [
     Route("GET", "/staff/conversations/{cid}", A, "view", True, True),
     Route("GET", "/staff/conversations/{cid}/export.{fmt}", A, "export", True, True),
     Route("GET", "/staff/export.{fmt}", A, "export", True, True),
+    Route("GET", "/staff/conversations/{cid}/packet.json", A, "packet_export", True, True),
+    Route("GET", "/staff/conversations/{cid}/packet.fhir.json", A, "packet_export", True, True),
+    Route("GET", "/staff/outbox", A | ADMIN, "outbox_view", True, False),
+    Route("POST", "/staff/outbox/{cid}/resend", ADMIN, "packet_resend", True, False),
     Route("GET", "/staff/callbacks", A, "callbacks_view", True, True),
     Route(
         "POST",
@@ -207,7 +211,9 @@ def conversation(tracker):
         .visitor("I drink every day", intent="inform", confidence=0.5)  # in the NLU inbox
         .bot("Thanks.")
         .fit("iop")
-        .callback(),
+        .callback()
+        .slot("handoff_packet", {"first_name": "Sam", "member_id": "W123456789"})
+        .slot("handoff_packet_complete", True),
     )
 
 
@@ -260,6 +266,7 @@ async def test_needs_the_right_role(route, wrong, sign_in, conversation, app_db)
     assert response.status == 403
     body = await response.text()
     assert "I drink every day" not in body and "Sam Test" not in body
+    assert "W123456789" not in body
     rows = audit_rows(app_db, before)
     assert [(r.username, r.action, r.result) for r in rows] == [("tess", route.action, "denied")]
 
@@ -327,4 +334,4 @@ async def test_coverage_count(capsys):
             f"{len(AUDITED_ROUTES)} audited routes of {len(ROUTES)} protected routes "
             f"(+{len(PUBLIC)} public)"
         )
-    assert len(TRANSCRIPT_ROUTES) == 8
+    assert len(TRANSCRIPT_ROUTES) == 10

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from admissions.db import migrate, synthetic, transcripts
-from admissions.db.engine import create_engine, create_sync_engine
+from admissions.db.engine import create_engine
 from admissions.db.models import AUDIT_LOG
 from admissions.db.summaries import SummaryIndex
 from admissions.db.transcripts import ListFilters
@@ -22,22 +22,6 @@ from tests.web.fixtures import Conversation, create_tracker_store, write
 
 URL = os.environ.get("STAFF_TEST_POSTGRES_URL", "")
 pytestmark = pytest.mark.skipif(not URL, reason="set STAFF_TEST_POSTGRES_URL to run on PostgreSQL")
-
-
-@pytest.fixture
-def pg():
-    engine = create_sync_engine(URL)
-
-    def drop() -> None:
-        with engine.begin() as conn:
-            for table in sa.inspect(conn).get_table_names():
-                conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{table}" CASCADE')
-            conn.exec_driver_sql("DROP FUNCTION IF EXISTS staff_audit_log_append_only() CASCADE")
-
-    drop()
-    yield engine
-    drop()
-    engine.dispose()
 
 
 async def test_summaries_match_sqlite(pg, tmp_path):

@@ -18,13 +18,13 @@ from admissions.web.main import init_app
 from admissions.web.settings import Settings
 from tests.web.conftest import PASSWORD, REPO, enrol_at_sign_in, login, session_csrf
 from tests.web.fixtures import create_tracker_store
-from tests.web.test_postgres import URL, pg  # noqa: F401  (the scratch database fixture)
+from tests.web.test_postgres import URL  # the scratch database; its fixture `pg` is in conftest.py
 from tests.web.test_second_factor import code_step
 
 pytestmark = pytest.mark.skipif(not URL, reason="set STAFF_TEST_POSTGRES_URL to run on PostgreSQL")
 
 
-async def test_second_factor_and_last_admin_on_postgres(pg, aiohttp_client, tmp_path):  # noqa: F811
+async def test_second_factor_and_last_admin_on_postgres(pg, aiohttp_client, tmp_path):
     settings = Settings(
         tracker_db_url=f"sqlite:///{tmp_path / 'tracker.db'}",
         app_db_url=URL,

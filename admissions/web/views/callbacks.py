@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import aiohttp_jinja2
@@ -13,15 +14,26 @@ from aiohttp import web
 from admissions.db import staff, transcripts
 from admissions.db.models import CALLBACK_STATUSES, NOTES
 from admissions.db.transcripts import ConversationSummary, ListFilters
+from admissions.handoff import packet
 from admissions.web import auth
-from admissions.web.keys import APP_DB, AUDIT, SETTINGS, TRACKER_DB, USER
+from admissions.web.keys import APP_DB, AUDIT, FACILITY, SETTINGS, TRACKER_DB, USER
+from admissions.web.packet_words import packet_sections
 from admissions.web.responses import redirect
 from admissions.web.views.forms import page_number
 from admissions.web.views.lookup import conversation_summaries
 
 VIEWS = ("open", "all", *CALLBACK_STATUSES)
-# The queue also shows how the visitor would pay (the insurer gets its own column).
-QUEUE_SLOTS: tuple[str, ...] = (*transcripts.CALLBACK_SLOTS, "payer", "payment")
+# The queue also shows how the visitor would pay (the insurer gets its own column), and the
+# handoff packet (what the packet is built from).
+QUEUE_SLOTS: tuple[str, ...] = (
+    *transcripts.CALLBACK_SLOTS,
+    "payer",
+    "payment",
+    packet.PACKET_SLOT,
+    packet.COMPLETE_SLOT,
+    "severe_withdrawal",
+    "visitor_role",
+)
 MAX_ATTEMPT_NOTE = 500
 
 
@@ -41,6 +53,7 @@ class CallbackItem:
     updated_by: str | None
     updated_at: Any
     last_note: Any = None  # the conversation's latest note (an attempt's note, usually)
+    packet_sections: list[Any] | None = None  # the handoff packet in words, when there is one
 
     @property
     def anchor(self) -> str:
@@ -87,15 +100,20 @@ async def callback_queue(request: web.Request) -> dict[str, Any]:
         )
     async with request.app[APP_DB].connect() as conn:
         notes = await _last_notes(conn, [i.summary.conversation_id for i in shown])
+    today = datetime.now(request.app[FACILITY].admissions.tz).date()
     for item in shown:
         item.slots = slots.get(item.summary.conversation_id, {})
         item.last_note = notes.get(item.summary.conversation_id)
+        if packet.has_packet(item.slots):
+            record = packet.build(item.summary.conversation_id, item.slots, None)
+            item.packet_sections = packet_sections(record, today)
     # whose names and phone numbers were on screen, as exports record it (issue 15 #8)
     request[AUDIT].detail = {
         "status": view,
         "page": page,
         "results": len(items),
         "ids": sorted(i.summary.conversation_id for i in shown),
+        "packets": sum(1 for i in shown if i.packet_sections),
     }
     return {
         "items": shown,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,10 +12,12 @@ import aiohttp_jinja2
 import sqlalchemy as sa
 from aiohttp import web
 
-from admissions.db import staff, transcripts
+from admissions.db import outbox, staff, transcripts
 from admissions.db.models import NLU_FLAGS
+from admissions.handoff import packet
 from admissions.web import audit, auth, export
 from admissions.web.keys import APP_DB, AUDIT, FACILITY, SETTINGS, TRACKER_DB, USER
+from admissions.web.packet_words import packet_sections
 from admissions.web.responses import redirect
 from admissions.web.templating import conversation_url
 from admissions.web.transcript import Transcript, build
@@ -27,6 +29,12 @@ MAX_NOTE_LENGTH = 4000
 
 
 async def _load(request: web.Request, conversation_id: str) -> Transcript:
+    return (await _load_events(request, conversation_id))[0]
+
+
+async def _load_events(
+    request: web.Request, conversation_id: str
+) -> tuple[Transcript, list[dict[str, Any]]]:
     async with request.app[TRACKER_DB].connect() as conn:
         events = await transcripts.conversation_events(conn, conversation_id)
     if not events:
@@ -36,7 +44,7 @@ async def _load(request: web.Request, conversation_id: str) -> Transcript:
         raise web.HTTPGone(
             text="The visitor asked to be forgotten; this conversation is waiting for deletion."
         )
-    return transcript
+    return transcript, events
 
 
 @auth.protected("admissions", action="list")
@@ -94,8 +102,11 @@ async def conversation_list(request: web.Request) -> dict[str, Any]:
 async def transcript_page(request: web.Request) -> web.StreamResponse:
     """GET /staff/conversations/{cid}: the chat, NLU details, slots, fit, notes, review."""
     cid = request.match_info["cid"]
-    transcript = await _load(request, cid)
+    transcript, events = await _load_events(request, cid)
+    # the handoff packet heads the page (this page is for the admissions role only)
+    record = packet.from_events(cid, events)
     async with request.app[APP_DB].connect() as conn:
+        delivery = (await outbox.for_conversations(conn, [cid])).get(cid)
         notes = await staff.notes_for(conn, cid)
         review = (await staff.reviews_for(conn, [cid])).get(cid)
         work = (await staff.callback_work(conn, [cid])).get(cid)
@@ -107,6 +118,8 @@ async def transcript_page(request: web.Request) -> web.StreamResponse:
             ).scalars()
         )
     request[AUDIT].detail = {"reference_code": transcript.reference_code}
+    if record is not None:
+        request[AUDIT].detail["packet_id"] = record["packet_id"]
     just_flagged = _int_or_none(request.query.get("flagged", ""))
     return aiohttp_jinja2.render_template(
         "staff/transcript.html",
@@ -122,8 +135,16 @@ async def transcript_page(request: web.Request) -> web.StreamResponse:
             "flagged": just_flagged if just_flagged in flagged_ids else None,
             # the NLU's workings are for the people who retrain it
             "details_open": request[USER].has_role("trainer", "admin"),
+            "packet": record,
+            "packet_sections": packet_sections(record, _today(request)) if record else [],
+            "delivery": delivery,
         },
     )
+
+
+def _today(request: web.Request) -> date:
+    """The facility's date today (ages in the packet are counted on it)."""
+    return datetime.now(request.app[FACILITY].admissions.tz).date()
 
 
 def _set_name(tz: ZoneInfo, fmt: str) -> str:

@@ -325,8 +325,8 @@ async def flag(request: web.Request) -> web.StreamResponse:
     if private:
         request[AUDIT].detail = {"event": event_id, "refused": "callback form answer"}
         raise web.HTTPBadRequest(
-            text="This is an answer to the callback form (contact details): it never goes to "
-            "the retraining inbox."
+            text="This is an answer to the callback form or to the handoff packet's questions "
+            "(personal details): it never goes to the retraining inbox."
         )
     if not _reads_transcripts(request) and not await _in_inbox(request, item):
         # Flagging puts a message in front of trainers: only those who may read it choose.

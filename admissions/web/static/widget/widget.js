@@ -364,11 +364,42 @@
     item.classList.toggle("hlc-failed", kind === "failed");
   }
 
+  var DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+  var dateFields = 0;
+
+  function dateField(hint) {
+    // A native date field offered with a question (a date of birth): labelled, reachable by
+    // keyboard, sent as "YYYY-MM-DD" like a typed answer. Its value is never stored.
+    var id = "hlc-date-" + (++dateFields);
+    var field = el("input", {
+      id: id, type: "date", className: "hlc-date-input", autocomplete: "off", required: true,
+      min: DATE_RE.test(hint.min || "") ? hint.min : null,
+      max: DATE_RE.test(hint.max || "") ? hint.max : null
+    });
+    var submitDate = el("button", { type: "submit", className: "hlc-reply hlc-date-send", text: "Send date" });
+    var box = el("form", { className: "hlc-date", novalidate: true }, [
+      el("label", { "for": id, className: "hlc-date-label", text: hint.label || "Date" }),
+      el("div", { className: "hlc-date-row" }, [field, submitDate])
+    ]);
+    box.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var value = field.value;
+      if (!DATE_RE.test(value)) {
+        field.focus();
+        return;
+      }
+      field.value = "";
+      sendMessage({ text: value }, value, true);  // focus waits with the next suggestions
+    });
+    return box;
+  }
+
   function showReplies(messages) {
     replies.textContent = "";
     var trailing = [];
     for (var i = messages.length - 1; i >= 0 && messages[i].from === "bot"; i--) trailing.unshift(messages[i]);
     trailing.forEach(function (m) {
+      if (m.input && m.input.type === "date") replies.appendChild(dateField(m.input));
       (m.buttons || []).forEach(function (b) {
         if (!b.payload) return;
         var button = el("button", { type: "button", className: "hlc-reply", text: b.title });
