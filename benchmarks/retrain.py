@@ -1,16 +1,24 @@
-"""Retraining: time from "retrain" to the promoted model live, and memory during training.
+"""Retraining: time from "retrain" to the promoted model live, and what a visitor chatting
+meanwhile notices.
 
-    .venv/app/bin/python benchmarks/retrain.py [--runs 3] [--model models/admissions.tar.gz]
+    .venv/app/bin/python benchmarks/retrain.py [--runs 1] [--swaps 2] [--model models/admissions.tar.gz]
 
 On a throw-away copy of the project (the real ``config.yml``, data, held-out set, crisis tables
 and test stories), with a live model (``--model``, or one trained here with the real config),
-it starts real Rasa (JWT auth) and action servers, then ``--runs`` times: adds two new
-examples through the app's writer, runs the whole retraining (snapshot, validate, fine-tune,
-evaluate, gate) with promotion, and measures the wall time until the Rasa server reports the
-new model — while another conversation keeps chatting (its slowest turn is recorded). It also
-times model swaps alone (promote/rollback, ``PUT /model``). Peak memory is the largest
-resident set of the ``rasa train`` process (``wait4`` rusage). Figures go to
-``benchmarks/results/retrain.json``.
+it starts real Rasa (JWT auth, through ``admissions.training.serving`` as ``make run`` does)
+and action servers, then:
+
+1. **no retraining**: a visitor chats once a second for ``--quiet-seconds``; its turn times
+   are the baseline (p95, slowest);
+2. ``--runs`` times: adds two new examples through the app's writer and runs the whole
+   retraining (snapshot, validate, train, evaluate, gate) with promotion — a process swap —
+   measuring the wall time until the chat proxy's serving file names the new process
+   (``seconds_to_live``) while the same visitor keeps chatting (p95 and slowest turn);
+3. ``--swaps`` model swaps alone (a second Rasa process, smoke conversation, switch, drain),
+   alternating between the live model and the newest candidate, with the visitor chatting.
+
+Peak memory is the largest resident set of the ``rasa train`` process (``wait4`` rusage).
+Figures go to ``benchmarks/results/retrain.json`` and ``--md`` (a Markdown summary).
 """
 
 from __future__ import annotations
@@ -18,6 +26,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
+import os
 import platform
 import shutil
 import statistics
@@ -34,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from admissions.db import migrate  # noqa: E402
 from admissions.db.engine import create_engine  # noqa: E402
-from admissions.training import history, nludata, pipeline, promote  # noqa: E402
+from admissions.training import history, nludata, pipeline, serving  # noqa: E402
 from tests.training import servers  # noqa: E402
 
 NEW_EXAMPLES = [
@@ -47,17 +57,37 @@ NEW_EXAMPLES = [
 ]
 
 
+def p95(values: list[float]) -> float | None:
+    """The 95th percentile (nearest rank) of ``values``."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)], 2)
+
+
 class Chatter(threading.Thread):
-    """A visitor chatting once a second; records the slowest turn and any failure."""
+    """A visitor chatting once a second; records every turn's time and any failure.
+
+    Turns go to whichever Rasa process serves when the turn starts (``stack.rasa_url`` reads
+    the serving file, as the chat proxy does), one at a time, as the proxy sends them.
+    """
 
     def __init__(self, stack: servers.Stack) -> None:
         super().__init__(daemon=True)
         self.stack, self.sender = stack, f"bench-{uuid.uuid4().hex[:8]}"
         self.stop = threading.Event()
-        self.turns, self.failures, self.slowest = 0, 0, 0.0
+        self.turns, self.failures = 0, 0
+        self.times: list[float] = []
+        self.switched_at: list[float] = []  # monotonic times the serving URL changed
+
+    @property
+    def slowest(self) -> float:
+        """The slowest turn so far."""
+        return max(self.times, default=0.0)
 
     def run(self) -> None:
         lines = ["hi", "what does it cost", "I work nights", "thanks", "ok"]
+        url = self.stack.rasa_url
         while not self.stop.is_set():
             started = time.monotonic()
             try:
@@ -65,9 +95,47 @@ class Chatter(threading.Thread):
                     self.failures += 1
             except Exception:  # noqa: BLE001 - counted, not raised
                 self.failures += 1
-            self.slowest = max(self.slowest, time.monotonic() - started)
+            self.times.append(time.monotonic() - started)
             self.turns += 1
             self.stop.wait(1.0)
+            if self.stack.rasa_url != url:
+                url = self.stack.rasa_url
+                self.switched_at.append(time.monotonic())
+
+    def figures(self) -> dict[str, Any]:
+        """Turns, failures, p95 and slowest turn."""
+        return {
+            "chat_turns": self.turns,
+            "chat_failures": self.failures,
+            "chat_p95_seconds": p95(self.times),
+            "slowest_chat_turn_seconds": round(self.slowest, 2),
+        }
+
+
+class Watcher(threading.Thread):
+    """Notes when the serving file first names another process (the switch)."""
+
+    def __init__(self, stack: servers.Stack) -> None:
+        super().__init__(daemon=True)
+        self.stack, self.stop = stack, threading.Event()
+        self.url = stack.rasa_url
+        self.switched: float | None = None
+
+    def run(self) -> None:
+        while not self.stop.is_set() and self.switched is None:
+            if self.stack.rasa_url != self.url:
+                self.switched = time.monotonic()
+            self.stop.wait(0.1)
+
+
+def _quiet(stack: servers.Stack, seconds: float) -> dict[str, Any]:
+    """The same chat with nothing else going on: the baseline."""
+    chatter = Chatter(stack)
+    chatter.start()
+    time.sleep(seconds)
+    chatter.stop.set()
+    chatter.join(timeout=60)
+    return chatter.figures()
 
 
 async def _one_run(stack: servers.Stack, settings: Any, engine: Any, i: int) -> dict[str, Any]:
@@ -79,72 +147,84 @@ async def _one_run(stack: servers.Stack, settings: Any, engine: Any, i: int) -> 
     async with engine.begin() as conn:
         run_id = await history.create_run(conn, "benchmark", True)
     before = stack.status()["model_file"]
-    chatter = Chatter(stack)
+    chatter, watcher = Chatter(stack), Watcher(stack)
     chatter.start()
+    watcher.start()
     started = time.monotonic()
     status = await pipeline.run(settings, engine, run_id)
     elapsed = time.monotonic() - started
     chatter.stop.set()
+    watcher.stop.set()
     chatter.join(timeout=60)
+    watcher.join(timeout=10)
     async with engine.connect() as conn:
         row = await history.get_run(conn, run_id)
     assert row is not None
     report = pipeline.report_of(row) or {}
     steps = {s["name"]: s["seconds"] for s in history.loads(row.steps) or []}
+    notes = {s["name"]: s.get("note") for s in history.loads(row.steps) or [] if s.get("note")}
     now = stack.status()["model_file"]
     gate = report.get("gate", {})
-    return {
+    live = watcher.switched is not None and now != before
+    figures: dict[str, Any] = {
         "run": run_id,
         "status": status,
-        "promoted": now != before,
-        "seconds_to_live" if now != before else "seconds_to_decision": round(elapsed, 1),
+        "promoted": live,
+        "seconds_to_live" if live else "seconds_to_decision": round(
+            (watcher.switched - started) if live and watcher.switched else elapsed, 1
+        ),
+        "seconds_until_old_process_stopped": round(elapsed, 1),
         "steps": steps,
+        "notes": notes,
         "mode": row.mode,
         "peak_training_rss_mb": round((row.peak_rss_kb or 0) / 1024),
         "macro_f1": [
             (report.get("baseline") or {}).get("heldout", {}).get("macro_f1"),
             report.get("candidate", {}).get("heldout", {}).get("macro_f1"),
         ],
+        "crisis_recall": report.get("candidate", {}).get("crisis", {}).get("recall"),
         "gate_failures": [c["summary"] for c in gate.get("checks", []) if not c["passed"]],
-        "chat_turns_meanwhile": chatter.turns,
-        "chat_failures": chatter.failures,
-        "slowest_chat_turn_seconds": round(chatter.slowest, 2),
     }
+    figures.update(chatter.figures())
+    return figures
 
 
 async def _swaps(stack: servers.Stack, settings: Any, engine: Any, n: int) -> dict[str, Any]:
-    """Time ``PUT /model`` swaps between the live model and the newest candidate, with a visitor
-    chatting meanwhile. (The mechanism promotion uses; a gate-refused candidate is loaded here
-    only to time the swap, and the live model is put back.)"""
+    """Time process swaps (``serving.swap``: second process, smoke conversation, switch,
+    drain, stop) between the live model and the newest other one, with a visitor chatting.
+    (The mechanism promotion and rollback use; the history is not changed, and the last swap
+    puts the live model back.)"""
     async with engine.connect() as conn:
         models = await history.list_models(conn)
         current = await history.live(conn)
     assert current is not None
     others = [m["row"] for m in models if m["row"].id != current.id]
-    if not others:
-        return {"seconds": []}
-    server = promote.server_for(settings)
+    if not others or n < 1:
+        return {"seconds_to_switch": []}
     chatter = Chatter(stack)
     chatter.start()
-    times = []
-    for path in [others[0].file, current.file] * n:
-        started = time.monotonic()
-        await server.load_model(str(Path(path).resolve()))
-        assert (await server.status())["model_file"] == Path(path).name
-        times.append(round(time.monotonic() - started, 2))
+    to_switch, total = [], []
+    # There and back: an even number of swaps, so the live model serves again at the end.
+    for path in [others[0].file, current.file] * max(1, (n + 1) // 2):
+        result = await serving.swap(
+            settings.serving_file,
+            Path(path),
+            jwt_secret=settings.rasa_jwt_secret,
+            tracker_db_url=settings.tracker_db_url,
+            drain_seconds=settings.drain_seconds,
+        )
+        assert stack.status()["model_file"] == Path(path).name
+        to_switch.append(round(result.seconds_to_switch, 1))
+        total.append(round(result.seconds_total, 1))
     chatter.stop.set()
     chatter.join(timeout=60)
-    return {
-        "seconds": times,
-        "chat_turns_meanwhile": chatter.turns,
-        "chat_failures": chatter.failures,
-        "slowest_chat_turn_seconds": round(chatter.slowest, 2),
-    }
+    return {"seconds_to_switch": to_switch, "seconds_total": total, **chatter.figures()}
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     """Run the benchmark and return its figures."""
     tmp = Path(tempfile.mkdtemp(prefix="retrain-bench-"))
+    load_before = os.getloadavg()
     try:
         root = servers.make_project(tmp / "project", diet_epochs=80, ted_epochs=40)
         shutil.copyfile(ROOT / "config.yml", root / "config.yml")  # the production config
@@ -162,57 +242,110 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             migrate.upgrade(settings.app_db_url)
             engine = create_engine(settings.app_db_url)
             try:
+                stack.say("bench-warm-up", "hi")
+                quiet = _quiet(stack, args.quiet_seconds)
                 runs = [await _one_run(stack, settings, engine, i) for i in range(args.runs)]
-                swaps = await _swaps(stack, settings, engine, 3)
+                swaps = await _swaps(stack, settings, engine, args.swaps)
             finally:
                 await engine.dispose()
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
     live = [r["seconds_to_live"] for r in runs if "seconds_to_live" in r]
-    decided = [r.get("seconds_to_live") or r.get("seconds_to_decision") for r in runs]
-    swap_median = statistics.median(swaps["seconds"]) if swaps["seconds"] else None
-    decision = statistics.median(decided)
+    retraining_p95 = [r["chat_p95_seconds"] for r in runs if r["chat_p95_seconds"] is not None]
     return {
-        "machine": f"{platform.node()} {platform.machine()}, Python {platform.python_version()}",
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}",
+        "load_average_at_start": [round(x, 1) for x in load_before],
+        "load_average_at_end": [round(x, 1) for x in os.getloadavg()],
         "config": "config.yml (production: DIET 80 epochs, TED 40; fine-tune epoch fraction "
-        f"{settings.epoch_fraction})",
+        f"{settings.epoch_fraction}); training at nice {settings.nice}, "
+        f"{settings.tf_threads} TensorFlow threads",
         "gate": {
             "max_macro_f1_drop": settings.max_macro_f1_drop,
             "max_intent_f1_drop": settings.max_intent_f1_drop,
             "min_crisis_recall": settings.min_crisis_recall,
         },
         "baseline_full_training_seconds": baseline_seconds,
+        "no_retraining": quiet,
         "runs": runs,
         "promoted_runs": len(live),
         "median_seconds_retrain_to_live": statistics.median(live) if live else None,
-        "median_seconds_retrain_to_gate_decision": decision,
-        "median_seconds_model_swap": swap_median,
-        "estimated_seconds_retrain_to_live": round(decision + swap_median, 1)
-        if swap_median is not None
+        "chat_p95_no_retraining_seconds": quiet["chat_p95_seconds"],
+        "chat_p95_during_retraining_seconds": max(retraining_p95) if retraining_p95 else None,
+        "p95_ratio_retraining_vs_none": round(max(retraining_p95) / quiet["chat_p95_seconds"], 2)
+        if retraining_p95 and quiet["chat_p95_seconds"]
         else None,
+        "slowest_chat_turn_during_retraining_seconds": max(
+            (r["slowest_chat_turn_seconds"] for r in runs), default=None
+        ),
         "swaps": swaps,
+        "slowest_chat_turn_during_swaps_seconds": swaps.get("slowest_chat_turn_seconds"),
         "peak_training_rss_mb": max(r["peak_training_rss_mb"] for r in runs),
     }
 
 
+def markdown(figures: dict[str, Any]) -> str:
+    """A short Markdown summary of the figures against the targets."""
+
+    def ok(value: float | None, limit: float) -> str:
+        return "—" if value is None else ("met" if value <= limit else "**missed**")
+
+    live = figures["median_seconds_retrain_to_live"]
+    ratio = figures["p95_ratio_retraining_vs_none"]
+    swap_slowest = figures["slowest_chat_turn_during_swaps_seconds"]
+    lines = [
+        f"# Retraining and model swaps ({figures['date']})",
+        "",
+        f"Machine: {figures['machine']}; load average at start "
+        f"{figures['load_average_at_start']}, at end {figures['load_average_at_end']}.",
+        f"Config: {figures['config']}.",
+        "",
+        "| measure | result | target |",
+        "|---|---|---|",
+        f"| retrain → promoted model live (median) | {live} s | ≤ 180 s: {ok(live, 180)} |",
+        f"| chat p95, no retraining | {figures['chat_p95_no_retraining_seconds']} s | |",
+        f"| chat p95, during retraining | {figures['chat_p95_during_retraining_seconds']} s "
+        f"(×{ratio}) | ≤ 2×: {ok(ratio, 2)} |",
+        f"| slowest chat turn during retraining | "
+        f"{figures['slowest_chat_turn_during_retraining_seconds']} s | |",
+        f"| slowest chat turn during swaps | {swap_slowest} s | ≤ 1 s: {ok(swap_slowest, 1)} |",
+        f"| swaps: seconds to switch | {figures['swaps'].get('seconds_to_switch')} | |",
+        f"| peak training memory | {figures['peak_training_rss_mb']} MB | |",
+        "",
+        "Runs:",
+        "",
+    ]
+    for run in figures["runs"]:
+        lines.append(f"- `{json.dumps(run, sort_keys=True)}`")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> int:
-    """Parse arguments, run, write ``benchmarks/results/retrain.json``."""
+    """Parse arguments, run, write ``benchmarks/results/retrain.json`` (and ``--md``)."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--swaps", type=int, default=2, help="model swaps alone (0-6)")
+    parser.add_argument("--quiet-seconds", type=float, default=60.0)
     parser.add_argument("--model", type=Path, help="start from this live model (same domain)")
     parser.add_argument(
         "--out", type=Path, default=ROOT / "benchmarks" / "results" / "retrain.json"
     )
+    parser.add_argument("--md", type=Path, help="also write a Markdown summary here")
     parser.add_argument("--keep", action="store_true", help="keep the temporary project")
     parser.add_argument(
         "--max-intent-drop", type=float, help="gate: per-intent F1 drop allowed (default 0.03)"
     )
     args = parser.parse_args()
     args.runs = max(1, min(args.runs, 3))
+    args.swaps = max(0, min(args.swaps, 6))
     figures = asyncio.run(main_async(args))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(figures, indent=2) + "\n")
+    if args.md:
+        args.md.parent.mkdir(parents=True, exist_ok=True)
+        args.md.write_text(markdown(figures))
     print(json.dumps({k: v for k, v in figures.items() if k != "runs"}, indent=2))
     return 0
 

@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 umask 077
 
 RASA_PORT=${RASA_PORT:-5005}
+# A model swap starts the new model in a second Rasa process on the other port, then stops the
+# old one (admissions/training/serving.py); var/rasa-serving.json says which one serves.
+RASA_ALT_PORT=${RASA_ALT_PORT:-$((RASA_PORT + 100))}
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
 WEB_PORT=${WEB_PORT:-8080}
 VAR_DIR=${VAR_DIR:-$PWD/var}
@@ -29,7 +32,7 @@ if [ -n "$loose" ]; then
 fi
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for pv in "RASA_PORT:$RASA_PORT" "ACTIONS_PORT:$ACTIONS_PORT" "WEB_PORT:$WEB_PORT"; do
+for pv in "RASA_PORT:$RASA_PORT" "RASA_ALT_PORT:$RASA_ALT_PORT" "ACTIONS_PORT:$ACTIONS_PORT" "WEB_PORT:$WEB_PORT"; do
   name=${pv%%:*}; port=${pv#*:}
   if port_busy "$port"; then
     echo "error: port $port ($name) is already in use on 127.0.0.1." >&2
@@ -38,16 +41,29 @@ for pv in "RASA_PORT:$RASA_PORT" "ACTIONS_PORT:$ACTIONS_PORT" "WEB_PORT:$WEB_POR
   fi
 done
 
+SERVING_FILE="$VAR_DIR/rasa-serving.json"
+export RASA_SERVING_FILE="$SERVING_FILE"
+serving() {  # serving COMMAND [OPTIONS] [-- RASA ARGV]
+  local command=$1; shift
+  .venv/app/bin/python -m admissions.training.serving "$command" --state "$SERVING_FILE" "$@"
+}
+
 pids=()
 cleanup() {
   trap - INT TERM EXIT
   echo; echo "==> stopping"
+  serving stop-all 2>/dev/null &  # the serving Rasa process and any still draining
+  # ...and the first one, should the helper fail (only while it still is that Rasa server).
+  if [ -n "${RASA_FIRST_PID:-}" ] && grep -qs rasa_addons.serve "/proc/$RASA_FIRST_PID/cmdline"; then
+    kill -TERM "-$RASA_FIRST_PID" 2>/dev/null || true
+  fi
   for pid in "${pids[@]}"; do kill -TERM "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
   for _ in $(seq 1 50); do
     alive=0; for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
     [ "$alive" = 0 ] && break; sleep 0.2
   done
   for pid in "${pids[@]}"; do kill -KILL "-$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
   echo "==> stopped"
 }
 trap 'cleanup; exit 0' INT TERM
@@ -69,6 +85,10 @@ wait_http() {  # wait_http NAME URL SECONDS
         tail -20 "$VAR_DIR/logs/$name.log" >&2; return 1
       fi
     done
+    if [ "$name" = "Rasa server" ] && ! rasa_alive; then
+      echo "error: $name exited during start-up; last lines of $VAR_DIR/logs/rasa.log:" >&2
+      tail -20 "$VAR_DIR/logs/rasa.log" >&2; return 1
+    fi
     sleep 0.5
   done
   echo "error: $name did not answer at $url within ${secs}s (log: $VAR_DIR/logs/$name.log)" >&2
@@ -86,10 +106,21 @@ echo "==> starting the action server on 127.0.0.1:$ACTIONS_PORT"
 # SANIC_HOST: rasa_sdk binds 0.0.0.0 by default; only Rasa on this machine may call actions.
 SANIC_HOST=127.0.0.1 start actions .venv/rasa/bin/rasa run actions --actions actions --port "$ACTIONS_PORT"
 echo "==> starting the Rasa server on 127.0.0.1:$RASA_PORT"
-RASA_JWT_SECRET_FILE="$JWT_FILE" \
-  start rasa .venv/rasa/bin/python -m rasa_addons.serve run --model models/admissions.tar.gz \
-  --enable-api --interface 127.0.0.1 --port "$RASA_PORT" --endpoints endpoints.yml \
-  --credentials credentials.yml --jwt-method HS256
+RASA_ARGV=(-m rasa_addons.serve run --enable-api --interface 127.0.0.1 --endpoints endpoints.yml
+  --credentials credentials.yml --jwt-method HS256)
+RASA_JWT_SECRET_FILE="$JWT_FILE" setsid .venv/rasa/bin/python "${RASA_ARGV[@]}" \
+  --model models/admissions.tar.gz --port "$RASA_PORT" >"$VAR_DIR/logs/rasa.log" 2>&1 &
+RASA_FIRST_PID=$!  # not in pids: a model swap replaces it (the serving file names the current one)
+# Record how Rasa was started ({port} and {model} filled in per process), so a model swap
+# starts the next one the same way; swapped-in processes log to var/logs/rasa-PORT.log.
+RASA_JWT_SECRET_FILE="$JWT_FILE" serving register --pid "$RASA_FIRST_PID" --port "$RASA_PORT" \
+  --ports "$RASA_PORT,$RASA_ALT_PORT" --model models/admissions.tar.gz --log-dir "$VAR_DIR/logs" \
+  -- "$PWD/.venv/rasa/bin/python" "${RASA_ARGV[@]}" --model '{model}' --port '{port}' >/dev/null
+# The serving process's pid: the top-level "pid" of the serving file (indent 1; no Python).
+rasa_alive() {
+  local p; p=$(sed -n 's/^ "pid": \([0-9]*\).*/\1/p' "$SERVING_FILE" 2>/dev/null)
+  [ -n "$p" ] && kill -0 "$p" 2>/dev/null && ! grep -qs ") [ZX] " "/proc/$p/stat"
+}
 if [ -f admissions/web/main.py ]; then
   echo "==> starting the web app on 127.0.0.1:$WEB_PORT"
   RASA_URL="http://127.0.0.1:$RASA_PORT" RASA_JWT_SECRET="$RASA_JWT_SECRET" ADMISSIONS_WEB_PORT=$WEB_PORT \
@@ -115,6 +146,14 @@ cat <<MSG
 MSG
 fi
 echo "    Logs:          $VAR_DIR/logs/"
+echo "    Model swaps move Rasa between ports $RASA_PORT and $RASA_ALT_PORT; the chat proxy follows"
+echo "    $SERVING_FILE (\"url\")."
 echo "  Press Ctrl-C to stop."
-wait -n "${pids[@]}" || true
+# Watch the action server, the web app and whichever Rasa process serves now (a swap replaces
+# it; the serving file names the new one before the old one stops).
+while true; do
+  for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || break 2; done
+  rasa_alive || { sleep 1; rasa_alive; } || break
+  sleep 2 & wait $! || true
+done
 echo "error: a process exited; see $VAR_DIR/logs/" >&2

@@ -9,10 +9,13 @@ live model as it was and says why in the run's ``explanation``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import json
 import logging
 import os
 import shutil
+import tarfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +23,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from admissions.training import evaluate, gate, history, locks, nludata, promote, rasacli
+from admissions.training import (
+    evaluate,
+    gate,
+    history,
+    locks,
+    nludata,
+    promote,
+    rasacli,
+    serving,
+)
 from admissions.training.settings import TrainingSettings
 from admissions.web import audit
 
@@ -125,6 +137,8 @@ def _training_args(
         str(out),
         "--fixed-model-name",
         "candidate",
+        # `rasa data validate` checks the same snapshot alongside: don't validate twice.
+        "--skip-validation",
     ]
     if finetune_from is not None:
         args += ["--finetune", str(finetune_from), "--epoch-fraction", str(settings.epoch_fraction)]
@@ -136,6 +150,13 @@ def _copy_domain(source: Path, target: Path) -> None:
         shutil.copytree(source, target)
     else:
         shutil.copyfile(source, target)
+
+
+def _same_dialogue(candidate: Path, live: Path) -> bool:
+    try:
+        return evaluate.dialogue_digest(candidate) == evaluate.dialogue_digest(live)
+    except (OSError, tarfile.TarError):
+        return False
 
 
 def snapshot(settings: TrainingSettings, snap: Path) -> dict[str, str]:
@@ -169,13 +190,15 @@ def leaked_heldout(settings: TrainingSettings, nlu_dir: Path) -> list[str]:
 
 
 async def _run_cmd(args: list[str], settings: TrainingSettings, log: Path) -> rasacli.CommandResult:
+    """Run a Rasa command at low CPU priority with few TensorFlow threads: serving first."""
     return await asyncio.to_thread(
         rasacli.run,
-        args,
+        rasacli.niced(args, settings.nice),
         cwd=settings.project,
         log=log,
-        env=rasacli.rasa_env(settings.rasa_env),
+        env=rasacli.rasa_env({**settings.rasa_env, **rasacli.thread_limits(settings.tf_threads)}),
         timeout=settings.step_timeout_seconds,
+        nice=settings.nice,
     )
 
 
@@ -281,34 +304,25 @@ async def _steps(
         )
     await progress.finish("snapshot", t)
 
-    # 2. validate
-    t = await progress.start("validate")
-    result = await _run_cmd(
-        [
-            str(settings.rasa_bin),
-            "data",
-            "validate",
-            "--data",
-            str(snap / "data"),
-            "--domain",
-            str(snap / "domain.yml"),
-            "--config",
-            str(snap / "config.yml"),
-        ],
-        settings,
-        run_dir / "validate.log",
+    # 2. validate, while the training (which skips Rasa's own validation) already runs
+    t_validate = await progress.start("validate")
+    validate_task = asyncio.create_task(
+        _run_cmd(
+            [
+                str(settings.rasa_bin),
+                "data",
+                "validate",
+                "--data",
+                str(snap / "data"),
+                "--domain",
+                str(snap / "domain.yml"),
+                "--config",
+                str(snap / "config.yml"),
+            ],
+            settings,
+            run_dir / "validate.log",
+        )
     )
-    if result.returncode == 127:
-        raise RunFailed(
-            f"The Rasa command was not found at {settings.rasa_bin}: create the assistant "
-            "environment first (make setup). The live model was not changed."
-        )
-    if not result.ok:
-        raise RunFailed(
-            "The training data has problems, so nothing was trained (the live model is "
-            "unchanged). `rasa data validate` said:\n" + _validation_problems(result)
-        )
-    await progress.finish("validate", t)
 
     # The live model: the baseline to beat, and where fine-tuning starts from.
     baseline_id = await promote.adopt_live(settings, engine)
@@ -334,16 +348,37 @@ async def _steps(
         )
 
     # 3. train: fine-tune from the live model when possible, otherwise from scratch
-    t = await progress.start("train")
     out = run_dir / "model"
     finetune_from = None
     if baseline is not None and settings.mode in ("auto", "finetune"):
         finetune_from = Path(baseline.file)
     mode = "finetune" if finetune_from else "full"
-    await progress.save(mode=mode)
-    result = await _run_cmd(
-        _training_args(settings, snap, out, finetune_from), settings, run_dir / "train.log"
+    train_task = asyncio.create_task(
+        _run_cmd(
+            _training_args(settings, snap, out, finetune_from), settings, run_dir / "train.log"
+        )
     )
+    result = await validate_task
+    if result.returncode == 127 or not result.ok:
+        rasacli.stop_all()  # the training (and the live model's evaluation) alongside
+        for task in (train_task, baseline_task):
+            if task is not None:
+                with contextlib.suppress(BaseException):
+                    await task
+    if result.returncode == 127:
+        raise RunFailed(
+            f"The Rasa command was not found at {settings.rasa_bin}: create the assistant "
+            "environment first (make setup). The live model was not changed."
+        )
+    if not result.ok:
+        raise RunFailed(
+            "The training data has problems, so nothing was trained (the live model is "
+            "unchanged). `rasa data validate` said:\n" + _validation_problems(result)
+        )
+    await progress.finish("validate", t_validate)
+    t = await progress.start("train")
+    await progress.save(mode=mode)
+    result = await train_task
     peak = result.peak_rss_kb
     if not result.ok and finetune_from is not None and settings.mode == "auto":
         log_text = result.log.read_text(errors="replace")
@@ -368,16 +403,128 @@ async def _steps(
     await progress.finish("train", t, note=f"{mode}, peak memory {peak // 1024} MB")
     await progress.save(peak_rss_kb=peak)
 
-    # 4. evaluate the candidate (and finish the live model's evaluation)
+    # A run that promotes starts the candidate's Rasa process now, while it is evaluated
+    # (low CPU priority while loading): if the gate passes, the swap only has to switch.
+    prepare_task: asyncio.Task[serving.Prepared] | None = None
+    if (
+        auto_promote
+        and not settings.promote_offline
+        and serving.live_state(settings.serving_file) is not None
+    ):
+        early, _, _ = await asyncio.to_thread(history.archive, settings, candidate_file)
+        prepare_task = asyncio.create_task(
+            serving.prepare(
+                settings.serving_file,
+                early,
+                jwt_secret=settings.rasa_jwt_secret,
+                start_timeout=settings.start_timeout_seconds,
+            )
+        )
+    try:
+        return await _evaluate_gate_promote(
+            settings,
+            engine,
+            run_id,
+            progress,
+            run_dir,
+            auto_promote,
+            by,
+            baseline,
+            baseline_metrics,
+            baseline_task,
+            protected,
+            candidate_file,
+            fingerprints,
+            mode,
+            peak,
+            prepare_task,
+        )
+    finally:
+        await _drop_prepared(prepare_task)
+
+
+async def _prepared(task: asyncio.Task[serving.Prepared] | None) -> serving.Prepared | None:
+    """The process prepared during evaluation, or None if it did not come up."""
+    if task is None:
+        return None
+    try:
+        return await task
+    except Exception as exc:  # noqa: BLE001 - the swap starts a fresh process instead
+        logger.warning("the candidate's Rasa process did not come up early (%s)", exc)
+        return None
+
+
+async def _drop_prepared(task: asyncio.Task[serving.Prepared] | None) -> None:
+    """Stop a process prepared for a promotion that did not happen (never the serving one)."""
+    if task is None:
+        return
+    if not task.done():
+        task.cancel()
+    with contextlib.suppress(BaseException):
+        prepared = await task
+        await serving.abandon(prepared)
+
+
+async def _evaluate_gate_promote(
+    settings: TrainingSettings,
+    engine: AsyncEngine,
+    run_id: int,
+    progress: Progress,
+    run_dir: Path,
+    auto_promote: bool,
+    by: str,
+    baseline: Any,
+    baseline_metrics: dict[str, Any] | None,
+    baseline_task: asyncio.Task[dict[str, Any]] | None,
+    protected: list[str],
+    candidate_file: Path,
+    fingerprints: dict[str, str],
+    mode: str,
+    peak: int,
+    prepare_task: asyncio.Task[serving.Prepared] | None,
+) -> str:
+    """Steps 4-6: evaluate the trained candidate, gate it, promote it when asked."""
+    snap = run_dir / "snapshot"
+
+    # 4. evaluate the candidate (and finish the live model's evaluation). The test stories are
+    # intent-level, so they depend on the dialogue model alone (policies + domain): when that
+    # is byte-for-byte the live model's (only NLU data changed and Rasa restored the policies
+    # from its training cache), the live model's story result holds and is not run again.
     t = await progress.start("evaluate")
-    candidate_metrics = await asyncio.to_thread(
-        evaluate.evaluate, settings, candidate_file, run_dir / "eval-candidate", protected
+    same_dialogue = baseline is not None and await asyncio.to_thread(
+        _same_dialogue, candidate_file, Path(baseline.file)
     )
+    if same_dialogue and baseline_task is not None:
+        baseline_metrics = await baseline_task
+        baseline_task = None
+        async with engine.begin() as conn:
+            await history.set_metrics(conn, baseline.id, baseline_metrics)  # type: ignore[union-attr]
+    carried = (baseline_metrics or {}).get("stories") if same_dialogue else None
+    if carried is not None and (baseline_metrics or {}).get("fingerprint") != (
+        evaluate.fingerprint(settings, protected)
+    ):
+        carried = None  # the test stories changed since: run them
+    candidate_metrics = await asyncio.to_thread(
+        functools.partial(
+            evaluate.evaluate,
+            settings,
+            candidate_file,
+            run_dir / "eval-candidate",
+            protected,
+            stories=carried is None,
+        )
+    )
+    if carried is not None:
+        candidate_metrics["stories"] = {
+            **carried,
+            "carried_over": "same dialogue model as the live one (policies and domain)",
+        }
     if baseline_task is not None:
         baseline_metrics = await baseline_task
         async with engine.begin() as conn:
             await history.set_metrics(conn, baseline.id, baseline_metrics)  # type: ignore[union-attr]
-    await progress.finish("evaluate", t)
+    note = "test stories carried over: same dialogue model" if carried is not None else ""
+    await progress.finish("evaluate", t, note=note)
 
     # 5. gate
     t = await progress.start("gate")
@@ -449,6 +596,7 @@ async def _steps(
                     action="promote",
                     audit_as="model_promote",
                     offline=settings.promote_offline,
+                    prepared=await _prepared(prepare_task),
                 )
             except promote.PromotionError as exc:
                 await progress.finish("promote", t, status="failed")

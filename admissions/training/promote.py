@@ -1,11 +1,14 @@
-"""Put a model live: load it into the running Rasa server (``PUT /model``, no restart), then
-make it the live file for the next start, then record it. Also: adopt a live model trained
-outside the app, so it can be compared against and rolled back to.
+"""Put a model live without making a visitor wait, roll back the same way, and adopt a live
+model trained outside the app.
 
-Order matters for safety: the server loads the new model first. If that fails nothing else
-changes — the server keeps serving the old model and ``models/admissions.tar.gz`` stays. Rasa
-swaps its agent only after the new one has loaded, so conversations in progress carry on (their
-state lives in the tracker store; the lock store is handed over).
+A swap starts the model in a **second Rasa process** that shares the tracker store, checks it
+with a smoke conversation (a crisis message must get the crisis reply), switches the chat
+proxy to it and lets the old process drain before stopping it (``serving.swap``). Only then
+is it recorded live and copied to ``models/admissions.tar.gz`` (so a restart keeps it). If the
+new process does not come up healthy, nothing changes: the old one keeps serving.
+
+Without a serving file (a Rasa server this app did not start) the old way remains: ``PUT
+/model`` on that server, which pauses its conversations while the model loads.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from admissions.training import history, locks
+from admissions.training import history, locks, serving
 from admissions.training.rasa_api import RasaError, RasaServer
 from admissions.training.settings import TrainingSettings
 from admissions.web import audit
@@ -37,12 +40,13 @@ class Promotion:
     action: str
     seconds: float
     server_model_file: str | None
+    seconds_to_switch: float | None = None  # when new turns went to the new process
 
 
 def server_for(settings: TrainingSettings) -> RasaServer:
-    """The Rasa server client with the configured credentials."""
+    """The serving Rasa server (from the serving file, else ``RASA_URL``), authenticated."""
     return RasaServer(
-        settings.rasa_url,
+        serving.current_url(settings.serving_file, settings.rasa_url),
         jwt_secret=settings.rasa_jwt_secret,
         auth_token=settings.rasa_auth_token,
     )
@@ -101,30 +105,43 @@ async def go_live(
     audit_as: str | None = None,
     address: str | None = None,
     offline: bool = False,
+    prepared: serving.Prepared | None = None,
 ) -> Promotion:
     """Promote (gate passed) or roll back to (was live before) model ``model_id``.
 
     ``audit_as``: write an audit row under this action (CLI and background jobs; web requests
     are audited by their route). ``offline``: no Rasa server is running (``make run`` before it
     starts one): only the live file changes. Raises ``PromotionError`` and changes nothing on
-    failure.
+    failure. ``prepared``: a Rasa process that already loaded this model (the retraining
+    runner starts it during evaluation); used if it still runs, stopped on failure.
     """
     loop = asyncio.get_running_loop()
     started = loop.time()
     try:
         with locks.hold(settings.work_dir / "promote.lock"):
             result = await _go_live(
-                settings, engine, model_id, by=by, action=action, offline=offline
+                settings,
+                engine,
+                model_id,
+                by=by,
+                action=action,
+                offline=offline,
+                prepared=prepared,
             )
-    except locks.Busy:
-        error = PromotionError("Another promotion or rollback is in progress; try again shortly.")
-        await _audit(engine, audit_as, by, address, "invalid", model_id, str(error))
-        raise error from None
-    except PromotionError as exc:
-        await _audit(engine, audit_as, by, address, "error", model_id, str(exc))
+    except BaseException as exc:
+        if prepared is not None:  # not put in service: stop it (never the serving one)
+            await serving.abandon(prepared)
+        if isinstance(exc, locks.Busy):
+            error = PromotionError(
+                "Another promotion or rollback is in progress; try again shortly."
+            )
+            await _audit(engine, audit_as, by, address, "invalid", model_id, str(error))
+            raise error from None
+        if isinstance(exc, PromotionError):
+            await _audit(engine, audit_as, by, address, "error", model_id, str(exc))
         raise
     seconds = loop.time() - started
-    promotion = Promotion(model_id, result[0], action, seconds, result[1])
+    promotion = Promotion(model_id, result[0], action, seconds, result[1], result[2])
     await _audit(engine, audit_as, by, address, "ok", model_id, None, promotion)
     return promotion
 
@@ -159,7 +176,8 @@ async def _go_live(
     by: str,
     action: str,
     offline: bool = False,
-) -> tuple[int | None, str | None]:
+    prepared: serving.Prepared | None = None,
+) -> tuple[int | None, str | None, float | None]:
     if action not in ("promote", "rollback"):
         raise PromotionError(f"unknown action {action!r}")
     await adopt_live(settings, engine)
@@ -186,6 +204,34 @@ async def _go_live(
     if await asyncio.to_thread(history.sha256_file, path) != model.sha256:
         raise PromotionError(f"The model file {path.name} has changed since it was recorded.")
     loaded = ""
+    switched: float | None = None
+    previous = current.id if current else None
+
+    async def record() -> None:
+        await asyncio.to_thread(history.copy_atomic, path, settings.live_model)
+        # From now on `make run` / `make train` retrain this installation through the gate too.
+        await asyncio.to_thread(settings.gated_marker.write_text, model.sha256 + "\n")
+        async with engine.begin() as conn:
+            await history.add_event(conn, model_id, action, by, previous)
+
+    if not offline and serving.live_state(settings.serving_file) is not None:
+        try:
+            swap = await serving.swap(
+                settings.serving_file,
+                path,
+                jwt_secret=settings.rasa_jwt_secret,
+                tracker_db_url=settings.tracker_db_url,
+                drain_seconds=settings.drain_seconds,
+                start_timeout=settings.start_timeout_seconds,
+                on_switch=record,
+                prepared=prepared,
+            )
+        except serving.SwapError as exc:
+            raise PromotionError(
+                f"The new Rasa server did not come up healthy, so the live model is "
+                f"unchanged: {exc}."
+            ) from None
+        return previous, path.name, swap.seconds_to_switch
     if not offline:
         server = server_for(settings)
         try:
@@ -200,9 +246,5 @@ async def _go_live(
             raise PromotionError(
                 f"The Rasa server reports model {Path(loaded).name} after loading {path.name}."
             )
-    await asyncio.to_thread(history.copy_atomic, path, settings.live_model)
-    # From now on `make run` / `make train` retrain this installation through the gate too.
-    await asyncio.to_thread(settings.gated_marker.write_text, model.sha256 + "\n")
-    async with engine.begin() as conn:
-        await history.add_event(conn, model_id, action, by, current.id if current else None)
-    return (current.id if current else None), loaded or None
+    await record()
+    return previous, loaded or None, switched

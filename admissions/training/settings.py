@@ -69,6 +69,14 @@ class TrainingSettings:
     max_intent_f1_drop: float = 0.03
     min_intent_error_increase: int = 2  # 1 = the literal per-intent rule (see gate.py)
     min_crisis_recall: float = 1.0
+    # Serving: the file that says which Rasa process serves (and how to start another),
+    # shared with the web app's chat proxy; a swap drains the old process this long.
+    serving_file: Path = REPO / "var" / "rasa-serving.json"
+    drain_seconds: float = 12.0
+    start_timeout_seconds: float = 300.0
+    # Training never starves serving: Rasa commands run under `nice` with few TF threads.
+    nice: int = 19
+    tf_threads: int = 2
     # Promote by copying the file only, without asking a Rasa server to load it: `make run`
     # and `make train` retrain through the gate before Rasa starts (it loads the file then).
     promote_offline: bool = False
@@ -90,6 +98,14 @@ class TrainingSettings:
             raise ValueError(f"TRAINING_MODE must be auto, full or finetune, got {mode!r}")
         models = _path(env, "MODELS_DIR", root / "models", root)
         extra = {k: env[k] for k in ("SPACY_PIPELINE", "RASA_CACHE_DIRECTORY") if env.get(k)}
+        work_dir = _path(env, "TRAINING_WORK_DIR", root / "var" / "training", root)
+        # The serving file lives in var/ beside the work dir: a sandboxed work dir (tests)
+        # never reaches a real serving file unless RASA_SERVING_FILE names it.
+        var_dir = (
+            work_dir.parent
+            if env.get("TRAINING_WORK_DIR", "").strip()
+            else _path(env, "VAR_DIR", root / "var", root)
+        )
         return cls(
             project=_path(env, "TRAINING_PROJECT_DIR", root, root),
             data_dir=_path(env, "TRAINING_DATA_DIR", root / "data", root),
@@ -105,7 +121,7 @@ class TrainingSettings:
             ),
             live_model=_path(env, "LIVE_MODEL", models / "admissions.tar.gz", root),
             history_dir=_path(env, "MODEL_HISTORY_DIR", models / "history", root),
-            work_dir=_path(env, "TRAINING_WORK_DIR", root / "var" / "training", root),
+            work_dir=work_dir,
             rasa_bin=_path(env, "RASA_BIN", root / ".venv" / "rasa" / "bin" / "rasa", root),
             rasa_url=rasa_url,
             rasa_jwt_secret=env.get("RASA_JWT_SECRET") or None,
@@ -116,6 +132,10 @@ class TrainingSettings:
             mode=mode,
             epoch_fraction=_float(env, "TRAINING_EPOCH_FRACTION", cls.epoch_fraction, 0.01, 5.0),
             rasa_env=extra,
+            serving_file=_path(env, "RASA_SERVING_FILE", var_dir / "rasa-serving.json", root),
+            drain_seconds=_float(env, "RASA_DRAIN_SECONDS", cls.drain_seconds, 0, 600),
+            nice=int(_float(env, "TRAINING_NICE", cls.nice, 0, 19)),
+            tf_threads=int(_float(env, "TRAINING_TF_THREADS", cls.tf_threads, 1, 64)),
             max_macro_f1_drop=_float(env, "GATE_MAX_MACRO_F1_DROP", cls.max_macro_f1_drop, 0, 1),
             max_intent_f1_drop=_float(env, "GATE_MAX_INTENT_F1_DROP", cls.max_intent_f1_drop, 0, 1),
             min_intent_error_increase=int(
@@ -152,6 +172,10 @@ class TrainingSettings:
             "GATE_MAX_MACRO_F1_DROP": str(self.max_macro_f1_drop),
             "GATE_MAX_INTENT_F1_DROP": str(self.max_intent_f1_drop),
             "GATE_MIN_INTENT_ERROR_INCREASE": str(self.min_intent_error_increase),
+            "RASA_SERVING_FILE": str(self.serving_file),
+            "RASA_DRAIN_SECONDS": str(self.drain_seconds),
+            "TRAINING_NICE": str(self.nice),
+            "TRAINING_TF_THREADS": str(self.tf_threads),
             **self.rasa_env,
         }
         if self.rasa_jwt_secret:

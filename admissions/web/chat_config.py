@@ -80,6 +80,9 @@ class ChatConfig:
 
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_jwt_secret: str = ""  # when set, the tracker API is called with an HS256 JWT
+    # The serving file a model swap rewrites (admissions.training.serving): when it exists,
+    # its URL wins over rasa_url, read again whenever it changes.
+    rasa_serving_file: str = ""
     rasa_timeout: float = 10.0  # seconds for one call to Rasa
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(MIN_SECRET_BYTES), repr=False)
     # A conversation cookie unused this long is no longer honoured: short, because a family
@@ -98,11 +101,12 @@ class ChatConfig:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ChatConfig:
-        """Read ``RASA_URL``, ``RASA_JWT_SECRET``, ``CHAT_*`` and ``DEMO_PAGE``."""
+        """Read ``RASA_URL``, ``RASA_SERVING_FILE``, ``RASA_JWT_SECRET``, ``CHAT_*``, DEMO_PAGE."""
         env = os.environ if env is None else env
         return cls(
             rasa_url=(env.get("RASA_URL") or cls.rasa_url).rstrip("/"),
             rasa_jwt_secret=env.get("RASA_JWT_SECRET", ""),
+            rasa_serving_file=env.get("RASA_SERVING_FILE", "").strip(),
             rasa_timeout=_number(env, "CHAT_RASA_TIMEOUT", cls.rasa_timeout, 0.1),
             secret=load_secret(env),
             idle_minutes=_idle_minutes(env, cls.idle_minutes),

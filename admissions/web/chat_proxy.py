@@ -45,6 +45,7 @@ from admissions.web.chat_sessions import (
     verify,
 )
 from admissions.web.keys import FACILITY, SETTINGS
+from admissions.web.rasa_target import RasaTarget
 
 logger = logging.getLogger(__name__)
 
@@ -355,9 +356,8 @@ async def rasa_client(app: web.Application) -> AsyncIterator[None]:
         connector=aiohttp.TCPConnector(limit=200),
         headers={"User-Agent": "admissions-chat-proxy"},
     )
-    app[CHAT_RASA] = RasaClient(
-        session, config.rasa_url, config.rasa_timeout, config.rasa_jwt_secret
-    )
+    target = RasaTarget(config.rasa_url, config.rasa_serving_file or None)
+    app[CHAT_RASA] = RasaClient(session, target, config.rasa_timeout, config.rasa_jwt_secret)
     if not config.rasa_jwt_secret:
         logger.info("RASA_JWT_SECRET is not set: Rasa's tracker API is called without a token")
     yield

@@ -1,7 +1,7 @@
 """The chat proxy's side of Rasa: the REST channel, the tracker API, and what the widget sees.
 
-Only visitor and bot texts and the bot's buttons ever leave this module for the browser:
-no intents, entities, slots or metadata.
+Only visitor and bot texts, the bot's buttons and a date field's label and bounds ever leave
+this module for the browser: no intents, entities, slots or metadata.
 """
 
 from __future__ import annotations
@@ -13,12 +13,14 @@ import hmac
 import json
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
 import aiohttp
 
 TEL_RE = re.compile(r"tel:\+?[0-9][0-9-]{1,19}")
+DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_TITLE = 200
 MAX_BOT_TEXT = 8000
 GREET = "/greet"
@@ -84,23 +86,49 @@ def clean_buttons(raw: Any) -> list[dict[str, str]]:
     return buttons
 
 
-def bot_message(text: Any, buttons: Any) -> dict[str, Any] | None:
+def input_hint(custom: Any) -> dict[str, str] | None:
+    """A native input the widget may offer with a question (only a date field: its label and
+    ``min``/``max`` as YYYY-MM-DD), from the bot's custom payload ``{"input": {...}}``."""
+    hint = custom.get("input") if isinstance(custom, dict) else None
+    if not isinstance(hint, dict) or hint.get("type") != "date":
+        return None
+    label = hint.get("label")
+    shown: dict[str, str] = {
+        "type": "date",
+        "label": label.strip()[:60] if isinstance(label, str) and label.strip() else "Date",
+    }
+    for key in ("min", "max"):
+        value = hint.get(key)
+        if isinstance(value, str) and DATE_RE.fullmatch(value):
+            shown[key] = value
+    return shown
+
+
+def bot_message(text: Any, buttons: Any, custom: Any = None) -> dict[str, Any] | None:
     """One bot message for the widget, or None when it has nothing to show."""
     shown = text[:MAX_BOT_TEXT] if isinstance(text, str) else ""
     cleaned = clean_buttons(buttons)
     if not shown and not cleaned:
         return None
-    return {"from": "bot", "text": shown, "buttons": cleaned}
+    message: dict[str, Any] = {"from": "bot", "text": shown, "buttons": cleaned}
+    hint = input_hint(custom)
+    if hint:
+        message["input"] = hint
+    return message
 
 
 def replies_from_webhook(data: Any) -> list[dict[str, Any]]:
     """The REST channel's answer (a list of messages) as widget messages."""
     if not isinstance(data, list):
         raise RasaUnavailable("bad response")
-    messages = []
+    messages: list[dict[str, Any]] = []
     for item in data:
         if isinstance(item, dict):
-            message = bot_message(item.get("text"), item.get("buttons"))
+            hint = input_hint(item.get("custom"))
+            if hint and messages and not item.get("text"):
+                messages[-1]["input"] = hint  # the REST channel sends it after its question
+                continue
+            message = bot_message(item.get("text"), item.get("buttons"), item.get("custom"))
             if message:
                 messages.append(message)
     return messages
@@ -139,7 +167,9 @@ def history_from_tracker(tracker: Any) -> tuple[list[dict[str, Any]], frozenset[
         elif kind == "bot":
             data = event.get("data")
             message = bot_message(
-                event.get("text"), data.get("buttons") if isinstance(data, dict) else None
+                event.get("text"),
+                data.get("buttons") if isinstance(data, dict) else None,
+                data.get("custom") if isinstance(data, dict) else None,
             )
             if message is None:
                 continue
@@ -179,12 +209,23 @@ class RasaClient:
     """Calls to one Rasa server over HTTP with a hard timeout."""
 
     def __init__(
-        self, session: aiohttp.ClientSession, base_url: str, timeout: float, jwt_secret: str = ""
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str | Callable[[], str],
+        timeout: float,
+        jwt_secret: str = "",
     ) -> None:
+        """``base_url``: a URL, or a callable asked before every request (``RasaTarget``:
+        after a model swap new turns go to the new Rasa process)."""
         self.session = session
-        self.base_url = base_url.rstrip("/")
+        self._base_url = base_url if callable(base_url) else base_url.rstrip("/")
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self.jwt_secret = jwt_secret
+
+    @property
+    def base_url(self) -> str:
+        """The Rasa server to send the next request to."""
+        return self._base_url() if callable(self._base_url) else self._base_url
 
     async def _json(self, method: str, url: str, **kwargs: Any) -> Any:
         try:
@@ -200,7 +241,11 @@ class RasaClient:
             raise RasaUnavailable("bad response") from None
 
     async def send(self, conversation_id: str, text: str) -> list[dict[str, Any]]:
-        """Send one visitor message over the REST channel; the bot's replies."""
+        """Send one visitor message over the REST channel; the bot's replies.
+
+        The server is chosen when the turn starts; the proxy sends one turn per conversation at
+        a time, so a conversation never has turns in two Rasa processes at once.
+        """
         data = await self._json(
             "POST",
             f"{self.base_url}/webhooks/rest/webhook",

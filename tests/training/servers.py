@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from admissions.training import serving
 from admissions.training.rasa_api import admin_token
 from admissions.training.settings import TrainingSettings
 from tests.procs import Process, free_port
@@ -106,12 +108,28 @@ def train(root: Path, out_name: str = "admissions") -> Path:
 
 @dataclass
 class Stack:
-    """Real Rasa and action servers on the project copy."""
+    """Real Rasa and action servers on the project copy.
+
+    Rasa is started the way ``make run`` starts it, through ``admissions.training.serving``:
+    the serving file (``rasa-serving.json`` in the project copy) says which process serves,
+    so promotions and rollbacks swap processes, and ``rasa_url`` follows them.
+    """
 
     root: Path
-    rasa_url: str
-    rasa: Process
+    serving_file: Path
+    first_url: str
     actions: Process
+
+    @property
+    def rasa_url(self) -> str:
+        """The serving Rasa's URL now."""
+        return serving.current_url(self.serving_file, self.first_url)
+
+    @property
+    def rasa_pid(self) -> int | None:
+        """The serving Rasa's process id now."""
+        state = serving.read_state(self.serving_file)
+        return int(state["pid"]) if state else None
 
     @property
     def tracker_db(self) -> Path:
@@ -171,14 +189,42 @@ class Stack:
             app_db_url=f"sqlite:///{root / 'admissions.db'}",
             tracker_db_url=f"sqlite:///{self.tracker_db}",
             rasa_env={"SPACY_PIPELINE": str(SPACY)},
+            serving_file=self.serving_file,
         )
         return base.with_changes(**changes)
 
 
+def _two_free_ports() -> tuple[int, int]:
+    first = free_port()
+    second = free_port()
+    while second == first:
+        second = free_port()
+    return first, second
+
+
+def _wait_rasa(state_file: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    headers = {"Authorization": f"Bearer {admin_token(JWT_SECRET)}"}
+    while time.monotonic() < deadline:
+        state = serving.read_state(state_file)
+        assert state is not None
+        if not serving.alive(int(state["pid"])):
+            log = Path(state["launch"]["log_dir"]) / f"rasa-{state['port']}.log"
+            raise RuntimeError(f"rasa exited:\n{log.read_text(errors='replace')[-3000:]}")
+        with contextlib.suppress(OSError, urllib.error.URLError):
+            request = urllib.request.Request(state["url"] + "/status", headers=headers)
+            with urllib.request.urlopen(request, timeout=2) as response:
+                if response.status == 200:
+                    return
+        time.sleep(0.4)
+    raise RuntimeError(f"rasa did not start in {timeout}s")
+
+
 @contextlib.contextmanager
 def stack(root: Path) -> Iterator[Stack]:
-    """Rasa (JWT auth, the project's live model) and the action server."""
-    rasa_port, actions_port = free_port(), free_port()
+    """Rasa (JWT auth, the project's live model; swappable) and the action server."""
+    rasa_port, alt_port = _two_free_ports()
+    actions_port = free_port()
     env = rasa_env({"ACTIONS_PORT": str(actions_port), "TRACKER_DB_PATH": str(root / "tracker.db")})
     actions = _start(
         "actions",
@@ -186,18 +232,31 @@ def stack(root: Path) -> Iterator[Stack]:
         env,
         root / "actions.log",
     )
-    rasa = _start(
-        "rasa",
-        [
+    state_file = root / "rasa-serving.json"
+    launch_env = {
+        k: env[k]
+        for k in (
+            "SPACY_PIPELINE",
+            "RASA_TELEMETRY_ENABLED",
+            "TF_CPP_MIN_LOG_LEVEL",
+            "FACILITY_FILE",
+            "ADMISSIONS_CLOCK",
+            "ACTIONS_PORT",
+            "TRACKER_DB_PATH",
+        )
+    }
+    state = serving.start_first(
+        state_file,
+        argv=[
             str(BIN / "rasa"),
             "run",
             "--model",
-            str(root / "models" / "admissions.tar.gz"),
+            "{model}",
             "--enable-api",
             "--interface",
             "127.0.0.1",
             "--port",
-            str(rasa_port),
+            "{port}",
             "--endpoints",
             "endpoints.yml",
             "--credentials",
@@ -207,19 +266,18 @@ def stack(root: Path) -> Iterator[Stack]:
             "--jwt-method",
             "HS256",
         ],
-        env,
-        root / "rasa.log",
+        port=rasa_port,
+        ports=[rasa_port, alt_port],
+        model=str(root / "models" / "admissions.tar.gz"),
+        log_dir=root / "logs",
+        env=launch_env,
+        cwd=REPO,
     )
-    s = Stack(root, f"http://127.0.0.1:{rasa_port}", rasa, actions)
+    s = Stack(root, state_file, str(state["url"]), actions)
     try:
         _wait(actions, f"http://127.0.0.1:{actions_port}/health", 120)
-        _wait(
-            rasa,
-            f"{s.rasa_url}/status",
-            300,
-            {"Authorization": f"Bearer {admin_token(JWT_SECRET)}"},
-        )
+        _wait_rasa(state_file, 300)
         yield s
     finally:
-        rasa.stop()
+        serving.stop_all(state_file)
         actions.stop()

@@ -2,7 +2,7 @@
 with a cheap test config:
 
 1. a message the live model gets wrong reaches the NLU inbox, a trainer annotates it, retrains
-   from the app, the new model passes the quality gate and is promoted over Rasa's HTTP API —
+   from the app, the new model passes the quality gate and is promoted (a Rasa process swap) —
    and the same message is now understood, while another visitor's conversation carries on
    across the swap; a personal-details example cannot be accepted until it is redacted;
 2. a training set broken for crisis recall is refused by the gate and the live model stays;

@@ -1,0 +1,648 @@
+"""Rasa server processes: which one serves, and swapping models without a pause.
+
+A model swap never loads a model into the serving process (``PUT /model`` blocked every
+conversation of that process for 10-40 s). Instead:
+
+1. a **second Rasa process** is started with the new model, on another port, sharing the
+   tracker store (the database) and the action server;
+2. its health is checked with a **smoke conversation**: a greeting must be answered and a
+   crisis message must get the crisis reply (``utter_crisis``, read from the new server's
+   own domain); the smoke conversation's rows are then deleted from the tracker database;
+3. the **serving file** (``RASA_SERVING_FILE``, default ``var/rasa-serving.json``, 0600) is
+   switched to it atomically. The web app's chat proxy reads that file on every turn (a
+   ``stat``; it re-reads it only when it changed), so every new turn goes to the new process;
+4. the old process **drains** (``RASA_DRAIN_SECONDS``, default 12: longer than the chat
+   proxy's Rasa timeout, so every turn sent to it before the switch has finished or been
+   given up), then gets SIGTERM (Sanic finishes requests still open) and SIGKILL after 30 s.
+
+If the new process does not start, load or pass the smoke conversation, it is stopped and
+nothing changes. Steps 1 and 2-4 are also available apart (``prepare`` / ``commit`` /
+``abandon``): the retraining runner loads the candidate while it is still being evaluated.
+The serving file also holds how Rasa was started (``launch``: command line
+with ``{port}`` and ``{model}`` placeholders, the environment it needs, the ports it may use),
+written by whoever started the first process (``scripts/run.sh`` through ``start`` below, the
+tests through ``start_first``), so the swap starts the next one the same way.
+
+Per conversation, turns never run in two processes at once: the chat proxy sends one turn
+per conversation at a time and picks the process when the turn starts, so a conversation's
+turn on the old process ends before its next turn goes to the new one, which reads the
+tracker from the database. Callers that bypass the proxy (direct REST to a Rasa port) get no
+such guarantee while two processes run; on PostgreSQL the advisory-lock lock store
+(``rasa_addons/lock_store.py``) covers them across processes.
+
+Command line (``scripts/run.sh``)::
+
+    python -m admissions.training.serving start --state F --port P --ports P,Q --model M \
+        --log-dir D -- rasa-argv-with-{port}-and-{model}
+    python -m admissions.training.serving register --pid N ...same...   # started already
+    python -m admissions.training.serving stop-all --state F
+    python -m admissions.training.serving pid|url --state F
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from admissions.training.rasa_api import admin_token
+from admissions.training.rasacli import set_autogroup_nice
+
+logger = logging.getLogger(__name__)
+
+# The environment a Rasa process is started with: these names from the starter's environment
+# (never the app's secrets), plus the ``launch.env`` recorded in the serving file.
+_ENV_NAMES = re.compile(
+    r"PATH|HOME|USER|LOGNAME|LANG|LC_\w+|TZ|TMPDIR|VAR_DIR|ACTIONS_PORT|TRACKER_\w+|"
+    r"SPACY_PIPELINE|FACILITY_FILE|ADMISSIONS_\w+|TF_\w+|OMP_NUM_THREADS|PYTHON\w*|"
+    r"RASA_JWT_SECRET_FILE|RASA_TELEMETRY_ENABLED|RASA_CACHE_DIRECTORY|SQLALCHEMY_\w+|"
+    r"CHAT_IDLE_\w+|PG\w+"
+)
+SMOKE_PREFIX = "smoke-check-"
+LOAD_NICE = 10
+SMOKE_GREETING = "/greet"
+SMOKE_CRISIS = "I want to kill myself"
+
+
+class SwapError(RuntimeError):
+    """Why the new Rasa process could not take over (nothing was changed)."""
+
+
+@dataclass(frozen=True)
+class Swap:
+    """What a swap did."""
+
+    url: str
+    pid: int
+    previous_pid: int | None
+    seconds_to_ready: float  # start -> healthy and smoke-tested
+    seconds_to_switch: float  # start -> the proxy sends new turns to it
+    seconds_total: float  # including the old process's drain and stop
+
+
+# ----- the serving file -------------------------------------------------------------------------
+def read_state(path: Path) -> dict[str, Any] | None:
+    """The serving file's content, or None when there is none (or it is unreadable)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("url") else None
+
+
+def write_state(path: Path, state: Mapping[str, Any]) -> None:
+    """Replace the serving file atomically (readers see the old or the new one), mode 0600."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(state, handle, indent=1, sort_keys=True)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def live_state(path: Path | None) -> dict[str, Any] | None:
+    """The serving file's content while the process it names runs (a file left behind by a
+    ``make run`` that was killed does not count), else None."""
+    state = read_state(path) if path is not None else None
+    if state is None or not alive(int(state.get("pid") or 0)):
+        return None
+    return state
+
+
+def current_url(path: Path | None, default: str) -> str:
+    """The serving Rasa's URL from the serving file (while that process runs), else ``default``."""
+    state = live_state(path)
+    return str(state["url"]) if state else default
+
+
+# ----- processes --------------------------------------------------------------------------------
+def alive(pid: int | None) -> bool:
+    """Whether process ``pid`` runs (a zombie counts as ended)."""
+    if not pid:
+        return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
+
+
+def _is_rasa_on(pid: int, port: int) -> bool:
+    """Whether ``pid`` is a Rasa server on ``port`` (never signal a recycled pid)."""
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return alive(pid)  # no /proc: trust the recorded pid
+    text = b" ".join(args)
+    return b"rasa" in text and str(port).encode() in args
+
+
+def port_free(host: str, port: int) -> bool:
+    """Whether nothing listens on ``host:port``."""
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) != 0
+
+
+def can_raise_priority() -> bool:
+    """Whether we may lower a process's nice value again (root / CAP_SYS_NICE)."""
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def set_nice(pid: int, nice: int) -> bool:
+    """Set the nice value of every thread of ``pid`` (Linux niceness is per thread) and of
+    the session's scheduling group (``rasacli.set_autogroup_nice``; ``pid`` leads it)."""
+    set_autogroup_nice(pid, nice)
+    try:
+        tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+    except OSError:
+        tids = [pid]
+    ok = True
+    for tid in tids:
+        try:
+            os.setpriority(os.PRIO_PROCESS, tid, nice)
+        except ProcessLookupError:
+            continue
+        except OSError:
+            ok = False
+    return ok
+
+
+def start_process(launch: Mapping[str, Any], port: int, model: str, nice: int = 0) -> int:
+    """Start a Rasa server from the ``launch`` recipe on ``port`` with ``model``; its pid.
+
+    It runs in its own session (Ctrl-C in a terminal does not reach it; ``stop`` does), with
+    its output appended to ``<log_dir>/rasa-<port>.log``. ``nice`` > 0: it starts at low CPU
+    priority (loading TensorFlow and the model must not slow the serving process); the caller
+    raises it with ``set_nice(pid, 0)`` before it serves anyone.
+    """
+    argv = [str(a).replace("{port}", str(port)).replace("{model}", model) for a in launch["argv"]]
+    if nice > 0 and shutil.which("nice"):
+        argv = [str(shutil.which("nice")), "-n", str(nice), *argv]  # nice execs: same pid
+    env = {k: v for k, v in os.environ.items() if _ENV_NAMES.fullmatch(k)}
+    env.update({str(k): str(v) for k, v in (launch.get("env") or {}).items()})
+    log_dir = Path(launch.get("log_dir") or ".")
+    log_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(log_dir / f"rasa-{port}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        popen = subprocess.Popen(
+            argv,
+            cwd=launch.get("cwd") or None,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=fd,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    finally:
+        os.close(fd)
+    if nice > 0:  # its session is its own scheduling group: lower the group too
+        set_autogroup_nice(popen.pid, nice)
+    # Reap it when it ends if we are still around (the web app); otherwise init does.
+    threading.Thread(target=popen.wait, daemon=True, name=f"reap-rasa-{popen.pid}").start()
+    return popen.pid
+
+
+def stop(pid: int | None, port: int, timeout: float = 30.0) -> None:
+    """SIGTERM the Rasa server ``pid`` (its process group), SIGKILL after ``timeout``."""
+    if not pid or not alive(pid) or not _is_rasa_on(pid, port):
+        return
+
+    def send(sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if os.getpgid(pid) == pid:
+                os.killpg(pid, sig)
+            else:
+                os.kill(pid, sig)
+
+    send(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not alive(pid):
+            return
+        time.sleep(0.2)
+    send(signal.SIGKILL)
+
+
+def _log_tail(launch: Mapping[str, Any], port: int, chars: int = 1500) -> str:
+    path = Path(launch.get("log_dir") or ".") / f"rasa-{port}.log"
+    try:
+        return path.read_text(errors="replace")[-chars:]
+    except OSError:
+        return ""
+
+
+# ----- health -----------------------------------------------------------------------------------
+async def _call(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    secret: str | None,
+    body: Any = None,
+    timeout: float = 30.0,
+) -> tuple[int, Any]:
+    headers = {"Accept": "application/json"}
+    if secret:
+        headers["Authorization"] = f"Bearer {admin_token(secret)}"
+    async with session.request(
+        method, url, json=body, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout)
+    ) as response:
+        raw = await response.read()
+        try:
+            return response.status, json.loads(raw) if raw else None
+        except ValueError:
+            return response.status, None
+
+
+async def wait_ready(
+    url: str, model: str, pid: int, secret: str | None, timeout: float, log: str = ""
+) -> None:
+    """Wait until the server at ``url`` reports ``model`` loaded; ``SwapError`` otherwise."""
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            if not alive(pid):
+                raise SwapError(f"the new Rasa server exited while starting. {log}")
+            with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError, OSError):
+                status, body = await _call(session, "GET", url + "/status", secret, timeout=5)
+                if status in (401, 403):
+                    raise SwapError("the new Rasa server refused our credentials (JWT secret)")
+                if status == 200 and isinstance(body, dict):
+                    loaded = Path(str(body.get("model_file") or "")).name
+                    if loaded == Path(model).name:
+                        return
+                    if loaded:
+                        raise SwapError(f"the new Rasa server loaded {loaded}, not the model")
+            await asyncio.sleep(0.5)
+    raise SwapError(f"the new Rasa server was not ready within {timeout:.0f} s")
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+async def smoke_test(url: str, secret: str | None, timeout: float = 60.0) -> str:
+    """A short conversation on the new server: the greeting is answered and a crisis message
+    gets the crisis reply (``utter_crisis`` of the server's own domain). Returns its id."""
+    sender = SMOKE_PREFIX + uuid.uuid4().hex[:16]
+    async with aiohttp.ClientSession() as session:
+        status, domain = await _call(session, "GET", url + "/domain", secret, timeout=timeout)
+        crisis = []
+        if status == 200 and isinstance(domain, dict):
+            variants = (domain.get("responses") or {}).get("utter_crisis") or []
+            crisis = [_norm(str(v.get("text") or ""))[:60] for v in variants if isinstance(v, dict)]
+        if not crisis:
+            raise SwapError("the new Rasa server's domain has no utter_crisis response")
+        webhook = url + "/webhooks/rest/webhook"
+        for text, check in ((SMOKE_GREETING, None), (SMOKE_CRISIS, crisis)):
+            status, replies = await _call(
+                session, "POST", webhook, None, {"sender": sender, "message": text}, timeout
+            )
+            texts = [_norm(str(r.get("text") or "")) for r in replies or [] if isinstance(r, dict)]
+            if status != 200 or not any(texts):
+                raise SwapError(f"the new Rasa server did not answer {text!r} (status {status})")
+            if check and not any(t.startswith(c) for t in texts for c in check):
+                raise SwapError(
+                    "the new Rasa server did not give the crisis reply to a crisis message"
+                )
+    return sender
+
+
+def delete_conversation(tracker_db_url: str, sender: str) -> None:
+    """Remove a smoke conversation's rows from the tracker database (best effort)."""
+    import sqlalchemy as sa
+
+    from admissions.db.engine import create_sync_engine
+
+    if not sender.startswith(SMOKE_PREFIX) or not tracker_db_url:
+        return
+    try:
+        engine = create_sync_engine(tracker_db_url, foreign_keys=False)
+    except Exception:  # noqa: BLE001 - best effort
+        logger.warning("could not open the tracker database to delete the smoke conversation")
+        return
+    try:
+        for attempt in range(5):
+            try:
+                with engine.begin() as conn:
+                    conn.execute(sa.text("DELETE FROM events WHERE sender_id = :s"), {"s": sender})
+                return
+            except sa.exc.OperationalError:  # busy: try again shortly
+                time.sleep(0.2 * (attempt + 1))
+        logger.warning("could not delete the smoke-test conversation from the tracker database")
+    finally:
+        engine.dispose()
+
+
+# ----- the swap ---------------------------------------------------------------------------------
+def _pick_port(state: Mapping[str, Any]) -> int:
+    launch = state["launch"]
+    host = str(launch.get("host") or "127.0.0.1")
+    busy = {int(state["port"])} | {int(d["port"]) for d in state.get("draining") or []}
+    for port in [int(p) for p in launch.get("ports") or []]:
+        if port not in busy and port_free(host, port):
+            return port
+    raise SwapError(
+        "no free port for the new Rasa server (ports "
+        + ", ".join(str(p) for p in launch.get("ports") or [])
+        + " are in use)"
+    )
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A new Rasa process with the model loaded, not serving yet (``prepare``)."""
+
+    url: str
+    port: int
+    pid: int
+    model: str
+    nice: int
+    launch: Mapping[str, Any]
+    started: float  # monotonic
+    state_file: Path
+
+    def usable_for(self, model: Path) -> bool:
+        """Whether this process can take over for ``model``."""
+        return self.model == str(model.resolve()) and alive(self.pid)
+
+
+async def prepare(
+    state_file: Path, model: Path, *, jwt_secret: str | None, start_timeout: float = 300.0
+) -> Prepared:
+    """Start a Rasa process with ``model`` beside the serving one and wait until it has
+    loaded it (at low CPU priority when we can raise it later). Nothing switches yet: ``commit``
+    puts it in service, ``abandon`` stops it. The retraining runner calls this while the
+    candidate is still being evaluated, so loading costs no time on the way to live."""
+    state = read_state(state_file)
+    if state is None or not state.get("launch"):
+        raise SwapError(f"no serving file at {state_file}: the Rasa server was not started by us")
+    started = time.monotonic()
+    launch = state["launch"]
+    port = _pick_port(state)
+    host = str(launch.get("host") or "127.0.0.1")
+    url = f"http://{host}:{port}"
+    model_path = str(model.resolve())
+    load_nice = LOAD_NICE if can_raise_priority() else 0
+    pid = await asyncio.to_thread(start_process, launch, port, model_path, load_nice)
+    prepared = Prepared(url, port, pid, model_path, load_nice, launch, started, state_file)
+    try:
+        await wait_ready(url, model_path, pid, jwt_secret, start_timeout)
+    except BaseException as exc:  # noqa: BLE001 - stop it whatever happened; re-raised
+        await abandon(prepared)
+        raise _failed(exc, launch, port) from None
+    return prepared
+
+
+async def abandon(prepared: Prepared) -> None:
+    """Stop a prepared process that will not serve (never the one serving now)."""
+    state = read_state(prepared.state_file)
+    if state is not None and int(state.get("pid") or 0) == prepared.pid:
+        return
+    await asyncio.to_thread(stop, prepared.pid, prepared.port, 10.0)
+
+
+def _failed(exc: BaseException, launch: Mapping[str, Any], port: int) -> BaseException:
+    if isinstance(exc, SwapError):
+        return exc
+    if not isinstance(exc, (aiohttp.ClientError, asyncio.TimeoutError, OSError)):
+        return exc  # cancellation and the like: as they are
+    tail = _log_tail(launch, port)
+    why = str(exc) or type(exc).__name__
+    return SwapError(why + (f"; the end of its log:\n{tail}" if tail else ""))
+
+
+async def commit(
+    state_file: Path,
+    prepared: Prepared,
+    *,
+    jwt_secret: str | None,
+    tracker_db_url: str = "",
+    drain_seconds: float = 12.0,
+    on_switch: Any = None,
+) -> Swap:
+    """Put a prepared process in service: normal priority, smoke conversation, switch, then
+    drain and stop the process that served until now. On a failed check it is stopped and
+    nothing changes (``SwapError``)."""
+    started = prepared.started
+    try:
+        if prepared.nice and not await asyncio.to_thread(set_nice, prepared.pid, 0):
+            raise SwapError("could not give the new Rasa server normal CPU priority")
+        sender = await smoke_test(prepared.url, jwt_secret)
+    except BaseException as exc:  # noqa: BLE001 - stop it whatever happened; re-raised
+        await abandon(prepared)
+        raise _failed(exc, prepared.launch, prepared.port) from None
+    ready = time.monotonic() - started
+    await asyncio.to_thread(delete_conversation, tracker_db_url, sender)
+    state = read_state(state_file)
+    if state is None:
+        await abandon(prepared)
+        raise SwapError(f"the serving file {state_file} disappeared (the system is stopping?)")
+    old = {"pid": int(state["pid"]), "port": int(state["port"])}
+    new_state = {
+        **state,
+        "url": prepared.url,
+        "port": prepared.port,
+        "pid": prepared.pid,
+        "model": prepared.model,
+        "started_at": time.time(),
+        "generation": int(state.get("generation") or 0) + 1,
+        "draining": [*(state.get("draining") or []), old],
+    }
+    await asyncio.to_thread(write_state, state_file, new_state)
+    switched = time.monotonic() - started
+    logger.info(
+        "Rasa: serving from port %s (pid %s); old pid %s draining",
+        prepared.port,
+        prepared.pid,
+        old["pid"],
+    )
+    if on_switch is not None:
+        await on_switch()
+    await asyncio.sleep(drain_seconds)
+    await asyncio.to_thread(stop, old["pid"], old["port"])
+    await asyncio.to_thread(_forget_draining, state_file, old["pid"])
+    return Swap(prepared.url, prepared.pid, old["pid"], ready, switched, time.monotonic() - started)
+
+
+async def swap(
+    state_file: Path,
+    model: Path,
+    *,
+    jwt_secret: str | None,
+    tracker_db_url: str = "",
+    drain_seconds: float = 12.0,
+    start_timeout: float = 300.0,
+    on_switch: Any = None,
+    prepared: Prepared | None = None,
+) -> Swap:
+    """Serve ``model`` from a new Rasa process, switch the proxy to it, drain and stop the old.
+
+    ``prepared``: a process already loading or loaded with this model (``prepare``); used when
+    it is still alive, else stopped and a new one started. ``on_switch`` (an async callable)
+    runs right after the switch, before the drain (the caller records the new live model
+    there). Raises ``SwapError`` with nothing changed when the new process cannot take over.
+    """
+    if prepared is not None and not prepared.usable_for(model):
+        await abandon(prepared)
+        prepared = None
+    if prepared is None:
+        prepared = await prepare(
+            state_file, model, jwt_secret=jwt_secret, start_timeout=start_timeout
+        )
+    return await commit(
+        state_file,
+        prepared,
+        jwt_secret=jwt_secret,
+        tracker_db_url=tracker_db_url,
+        drain_seconds=drain_seconds,
+        on_switch=on_switch,
+    )
+
+
+def _forget_draining(state_file: Path, pid: int) -> None:
+    state = read_state(state_file)
+    if state is None:
+        return
+    draining = [d for d in state.get("draining") or [] if int(d["pid"]) != pid]
+    write_state(state_file, {**state, "draining": draining})
+
+
+def start_first(
+    state_file: Path,
+    *,
+    argv: Sequence[str],
+    port: int,
+    ports: Sequence[int],
+    model: str,
+    log_dir: Path,
+    env: Mapping[str, str],
+    cwd: Path,
+    host: str = "127.0.0.1",
+    pid: int | None = None,
+) -> dict[str, Any]:
+    """Start the first Rasa process and write the serving file (does not wait for it).
+
+    ``pid``: the first process was started by the caller already (``scripts/run.sh`` keeps it
+    as its own child); only record it.
+    """
+    old = read_state(state_file)
+    if old is not None and int(old.get("pid") or 0) != pid:
+        stop_all(state_file)  # a previous run's processes (killed without clean-up)
+    launch = {
+        "argv": list(argv),
+        "env": dict(env),
+        "cwd": str(cwd),
+        "ports": sorted({int(port), *(int(p) for p in ports)}),
+        "host": host,
+        "log_dir": str(log_dir),
+    }
+    model_path = str(Path(model).resolve())
+    if pid is None:
+        pid = start_process(launch, port, model_path)
+    state = {
+        "url": f"http://{host}:{port}",
+        "port": port,
+        "pid": pid,
+        "model": model_path,
+        "started_at": time.time(),
+        "generation": 1,
+        "draining": [],
+        "launch": launch,
+    }
+    write_state(state_file, state)
+    return state
+
+
+def stop_all(state_file: Path) -> None:
+    """Stop the serving and draining Rasa processes of the serving file, then remove it."""
+    state = read_state(state_file)
+    if state is None:
+        return
+    procs = [(int(state["pid"]), int(state["port"]))]
+    procs += [(int(d["pid"]), int(d["port"])) for d in state.get("draining") or []]
+    threads = [threading.Thread(target=stop, args=(pid, port, 20.0)) for pid, port in procs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with contextlib.suppress(OSError):
+        state_file.unlink()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``start`` | ``stop-all`` | ``pid`` | ``url`` (see the module docstring)."""
+    parser = argparse.ArgumentParser(prog="python -m admissions.training.serving")
+    parser.add_argument("command", choices=("start", "register", "stop-all", "pid", "url"))
+    parser.add_argument("--state", type=Path, required=True)
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--ports", default="")
+    parser.add_argument("--model")
+    parser.add_argument("--log-dir", type=Path)
+    parser.add_argument("--pid", type=int, help="register: the Rasa process already started")
+    words = list(sys.argv[1:] if argv is None else argv)
+    rasa_argv: list[str] = []
+    if "--" in words:  # everything after "--" is Rasa's command line
+        cut = words.index("--")
+        words, rasa_argv = words[:cut], words[cut + 1 :]
+    args = parser.parse_args(words)
+    args.rasa_argv = rasa_argv
+    if args.command in ("start", "register"):
+        if not (args.port and args.model and args.log_dir and args.rasa_argv):
+            parser.error(f"{args.command} needs --port, --model, --log-dir and the Rasa argv")
+        if args.command == "register" and not args.pid:
+            parser.error("register needs --pid")
+        ports = [int(p) for p in args.ports.split(",") if p.strip()]
+        env = {k: v for k, v in os.environ.items() if _ENV_NAMES.fullmatch(k)}
+        state = start_first(
+            args.state,
+            argv=args.rasa_argv,
+            port=args.port,
+            ports=ports,
+            model=args.model,
+            log_dir=args.log_dir,
+            env=env,
+            cwd=Path.cwd(),
+            pid=args.pid if args.command == "register" else None,
+        )
+        print(state["pid"])
+        return 0
+    if args.command == "stop-all":
+        stop_all(args.state)
+        return 0
+    found = read_state(args.state)
+    if found is None:
+        return 1
+    print(found["pid"] if args.command == "pid" else found["url"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
