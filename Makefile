@@ -73,7 +73,7 @@ setup: $(RASA_VENV)/.installed $(APP_VENV)/.installed $(SPACY_DIR)/meta.json ## 
 
 # ---------------------------------------------------------------- build
 $(SPACY_DIR)/meta.json: $(RASA_VENV)/.installed admissions/understanding/pipeline.py $(wildcard admissions/understanding/patterns/*.yml)
-	@$(PY) -m admissions.understanding.pipeline $(SPACY_DIR)
+	@$(PY) -c "import sys; from admissions.understanding.pipeline import main; sys.exit(main(sys.argv))" $(SPACY_DIR)
 
 # Once staff put a model live through the retraining loop (models/admissions.tar.gz.gated holds
 # its SHA-256), changed training data is retrained through the same quality gate here too, and a
@@ -102,6 +102,10 @@ var:  # var/ holds transcripts, logs and secrets: owner-only (issue 15 #9)
 # ---------------------------------------------------------------- run
 run: setup var $(MODEL) ## Start Rasa, the action server and the web app (Ctrl-C stops all)
 	@scripts/run.sh
+
+.PHONY: prod-demo
+prod-demo: setup var $(MODEL) ## Production mode on loopback: PostgreSQL, nginx, 2 Rasa processes, actions, web app (BENCH=60: 2 vs 1)
+	@PROD_BENCH=$(or $(BENCH),$${PROD_BENCH:-0}) scripts/prod-demo.sh
 
 admin: $(APP_VENV)/.installed var ## Create a staff account: make admin NAME=karen ROLE=admissions|trainer|admin
 	@if [ -z "$(NAME)" ]; then echo "usage: make admin NAME=karen ROLE=admissions  (ROLE defaults to admin)"; exit 2; fi
@@ -195,8 +199,9 @@ test-training: $(APP_DEV) $(RASA_VENV)/.installed system-deps var $(MODEL) ## Re
 	@echo "==> $@ ($$(date +%T))"
 	@$(APP_PY) -m pytest -q -p no:cacheprovider tests/training
 
-bench-retrain: $(APP_DEV) $(RASA_VENV)/.installed var $(MODEL) ## Time from retrain to promoted model live, median of 3 (~10 min)
-	@$(APP_PY) benchmarks/retrain.py
+bench-retrain: $(APP_DEV) $(RASA_VENV)/.installed var $(MODEL) ## Retrain -> live seconds, chat p95 with/without retraining, swaps (~12 min)
+	@$(APP_PY) benchmarks/retrain.py --model $(MODEL) --runs $(or $(RUNS),1) --swaps $(or $(SWAPS),2) \
+	  --md benchmarks/results/retrain-$$(date -u +%F).md
 
 # ---------------------------------------------------------------- measure
 eval: var $(MODEL) ## NLU evaluation on the held-out set -> results/eval
@@ -212,9 +217,9 @@ bench: setup $(APP_DEV) var $(MODEL) ## Latency benchmarks -> benchmarks/results
 	@$(APP_PY) benchmarks/staff_list.py
 	@$(APP_PY) -m pytest -q -p no:cacheprovider tests/browser/test_latency.py
 
-bench-load: setup var $(MODEL) ## Closed-loop REST load, 1 and 10 visitors, beside a stock `rasa init` bot (DURATION=60 s each) -> benchmarks/results
-	@BENCH_COMMAND="make bench-load$(if $(DURATION), DURATION=$(DURATION))$(if $(VISITORS), VISITORS=$(VISITORS))" \
-	 $(PY) -m benchmarks.bench_load --duration $(or $(DURATION),60) $(if $(VISITORS),--visitors $(VISITORS)) $(if $(NOTE),--note "$(NOTE)")
+bench-load: setup var $(MODEL) ## Closed-loop REST load, 1 and 10 visitors, beside a stock `rasa init` bot (DURATION=60 s each; LONG=300: one 300-turn chat) -> benchmarks/results
+	@BENCH_COMMAND="make bench-load$(if $(DURATION), DURATION=$(DURATION))$(if $(VISITORS), VISITORS=$(VISITORS))$(if $(LONG), LONG=$(LONG))" \
+	 $(PY) -m benchmarks.bench_load --duration $(or $(DURATION),60) $(if $(VISITORS),--visitors $(VISITORS)) $(if $(LONG),--long $(LONG)) $(if $(NOTE),--note "$(NOTE)")
 
 clean: ## Remove generated files (keeps environments)
 	rm -rf build $(RESULTS) models/*.tar.gz models/*.gated .rasa
