@@ -100,6 +100,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.pool import NullPool, StaticPool
 
 from rasa_addons import action_budget, speedups
+from rasa_addons.session_roll import roll_if_long, roll_limit
 from rasa_addons.spool import EventRow, Spool
 
 action_budget.install()
@@ -327,6 +328,7 @@ class DurableSQLTrackerStore(SQLTrackerStore):
             int(_env_float("TRACKER_CACHE_CONVERSATIONS", 2000)),
             int(_env_float("TRACKER_CACHE_MB", 64) * 1024 * 1024),
         )
+        self.roll_limit = roll_limit()
         self._db_thread = ThreadPoolExecutor(1, thread_name_prefix="tracker-db")
         self._io_thread = ThreadPoolExecutor(1, thread_name_prefix="tracker-spool")
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -343,6 +345,7 @@ class DurableSQLTrackerStore(SQLTrackerStore):
         self.stats: dict[str, int] = {
             "db_failures": 0,
             "served_from_cache": 0,
+            "sessions_rolled": 0,
             "unavailable": 0,
             "spooled_turns": 0,
             "replayed_rows": 0,
@@ -867,6 +870,8 @@ class DurableSQLTrackerStore(SQLTrackerStore):
     # ------------------------------------------------------------------ writing
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Write the tracker's unstored events to the database, else durably to the spool."""
+        if roll_if_long(tracker, self.roll_limit):
+            self.stats["sessions_rolled"] += 1
         if self.event_broker:
             try:
                 await self.stream_events(tracker)
