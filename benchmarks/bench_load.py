@@ -140,19 +140,36 @@ def reconcile(turns: Iterable[Turn], stored: Mapping[str, list[str]]) -> dict[st
 
 
 def stored_user_texts(db: Path, prefix: str = SENDER_PREFIX) -> dict[str, list[str]]:
-    """Each conversation's stored user messages (``events`` rows of type ``user``), in order."""
+    """Each conversation's stored user messages (``events`` rows of type ``user``), in order.
+
+    A message said once can be stored twice: when a visitor confirms Rasa's "Did you mean …?"
+    (two-stage fallback), Rasa rewinds and stores the original message again with the confirmed
+    intent. That second row, a ``user`` row after a ``rewind`` row with the text of an earlier
+    message, is a re-reading, not a turn, and is not counted (the staff transcript merges it the
+    same way).
+    """
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         rows = con.execute(
-            "SELECT sender_id, data FROM events WHERE type_name = 'user' AND sender_id LIKE ? "
-            "ORDER BY id",
+            "SELECT sender_id, type_name, data FROM events WHERE type_name IN ('user', 'rewind') "
+            "AND sender_id LIKE ? ORDER BY id",
             (prefix + "%",),
         ).fetchall()
     finally:
         con.close()
     out: dict[str, list[str]] = {}
-    for sender, data in rows:
-        out.setdefault(sender, []).append(str(json.loads(data).get("text") or ""))
+    rewound: set[str] = set()
+    for sender, kind, data in rows:
+        if kind == "rewind":
+            rewound.add(sender)
+            continue
+        text = str(json.loads(data).get("text") or "")
+        said = out.setdefault(sender, [])
+        if sender in rewound and text in said:
+            rewound.discard(sender)
+            continue
+        rewound.discard(sender)
+        said.append(text)
     return out
 
 

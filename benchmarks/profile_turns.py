@@ -117,6 +117,12 @@ def main(argv: list[str] | None = None) -> int:
         "--code", type=Path, help="run the servers from this source tree (default: this one)"
     )
     parser.add_argument(
+        "--long",
+        type=int,
+        default=0,
+        help="profile the last 20 turns of one LONG-turn conversation instead (turn cost growth)",
+    )
+    parser.add_argument(
         "--timers-only",
         action="store_true",
         help="wall-clock step timers without py-spy samples (py-spy is not a project dependency)",
@@ -151,10 +157,16 @@ def main(argv: list[str] | None = None) -> int:
         elif args.code:
             code, label = args.code.resolve(), f"tree:{args.code}"
         with servers.admissions_servers(tmp, wrap=wrap, started=procs, code=code) as url:
-            script = scripts_for(url, 12, "tree" if label.startswith("tree") else label)[0]
+            scripts = scripts_for(url, 12, "tree" if label.startswith("tree") else label)
+            script = scripts[0]
             rasa = Rasa(url)
             for text in script["messages"]:  # warm-up, not measured
                 rasa.say(f"warmup-{uuid.uuid4().hex[:8]}", text)
+            long_sender = f"profile-long-{uuid.uuid4().hex[:10]}"
+            flat = [text for s in scripts for text in s["messages"]]
+            measured_long = flat[(args.long - 20) % len(flat) :] + flat
+            for n in range(max(0, args.long - 20)):  # grow one tracker, not measured
+                rasa.say(long_sender, flat[n % len(flat)])
             time.sleep(1)
             before = {p.name: _timers(out, p.name) for p in procs}
             spies = (
@@ -183,9 +195,16 @@ def main(argv: list[str] | None = None) -> int:
             )
             time.sleep(2)  # py-spy attached
             started = time.perf_counter()
-            for _ in range(args.repeat):
-                sender = f"profile-{uuid.uuid4().hex[:10]}"
-                for text in script["messages"]:
+            runs = (
+                [(long_sender, measured_long[:20])]
+                if args.long
+                else [
+                    (f"profile-{uuid.uuid4().hex[:10]}", script["messages"])
+                    for _ in range(args.repeat)
+                ]
+            )
+            for sender, messages in runs:
+                for text in messages:
                     t0 = time.perf_counter()
                     rasa.say(sender, text)
                     latencies.append((time.perf_counter() - t0) * 1000)
@@ -209,7 +228,9 @@ def main(argv: list[str] | None = None) -> int:
     turns = len(latencies)
     summary: dict[str, Any] = {
         "date": stamp.strftime("%Y-%m-%d %H:%M UTC"),
-        "script": script["visitor"],
+        "script": f"turns {args.long - 19}-{args.long} of one conversation"
+        if args.long
+        else script["visitor"],
         "messages_per_assessment": len(script["messages"]),
         "repeat": args.repeat,
         "code": "working tree"

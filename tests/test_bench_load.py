@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    BotUttered,
+    SessionStarted,
+    UserUtteranceReverted,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from benchmarks.bench_load import (
@@ -101,6 +107,38 @@ def test_reconcile_reads_a_tracker_written_by_the_projects_store(
     sent = [turn("load-admissions-c1-v0-x", t) for t in ("hi", "me", "aetna", "sober")]
     result = reconcile(sent, stored)
     assert (result["missing"], result["duplicated"]) == (1, 0)
+
+
+def test_a_message_reread_after_did_you_mean_counts_once(
+    tmp_path: Path, domain: Domain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A visitor confirms "Did you mean …?": Rasa rewinds and stores the first message again with
+    the confirmed intent. That is one message sent, not a duplicate; a real repeat still counts."""
+    monkeypatch.setenv("TRACKER_DB_TIMEOUT", "0.5")
+    db = tmp_path / "tracker.db"
+    sender = "load-admissions-c1-v0-y"
+
+    async def write() -> None:
+        store = DurableSQLTrackerStore(domain=domain, db=str(db), spool_dir=str(tmp_path / "s"))
+        tracker = DialogueStateTracker(sender, domain.slots)
+        tracker.update(SessionStarted())
+        tracker.update(ActionExecuted("action_listen"))
+        tracker.update(UserUttered("self pay maybe", {"name": "nlu_fallback", "confidence": 0.3}))
+        tracker.update(ActionExecuted("action_two_stage_fallback"))
+        tracker.update(ActionExecuted("action_listen"))
+        tracker.update(UserUttered("yes", {"name": "affirm", "confidence": 1.0}))
+        tracker.update(UserUtteranceReverted())
+        tracker.update(UserUttered("self pay maybe", {"name": "inform", "confidence": 1.0}))
+        tracker.update(ActionExecuted("action_listen"))
+        tracker.update(UserUttered("yes", {"name": "affirm", "confidence": 1.0}))
+        await store.save(tracker)
+
+    asyncio.run(write())
+    stored = stored_user_texts(db)
+    assert stored == {sender: ["self pay maybe", "yes", "yes"]}
+    sent = [turn(sender, t) for t in ("self pay maybe", "yes", "yes")]
+    result = reconcile(sent, stored)
+    assert (result["missing"], result["duplicated"]) == (0, 0)
 
 
 def test_scripts_come_from_every_kind_and_leave_out_expected_crises() -> None:
