@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
-from actions.questions import CALL_BUTTON, PHONE
+from actions.questions import call_button, phone
 from admissions.callback import EXAMPLE, best_time_in, call_at, find_phone, tidy_time
 from admissions.hours import line_status
 
@@ -68,22 +68,22 @@ class ActionHandoff(Action):
             # booked already: show the booking and the line, never a second booking
             text = (
                 f"{booking_text(tracker)} {status.message} If you'd rather not wait, you can "
-                f"call {PHONE} yourself and mention your code."
+                f"call {phone()} yourself and mention your code."
             )
-            dispatcher.utter_message(text=text, buttons=[CALL_BUTTON])
+            dispatcher.utter_message(text=text, buttons=[call_button()])
             return []
         if status.is_open:
             text = (
-                f"{status.message} Tap to call {PHONE} and a person will pick up where we left "
+                f"{status.message} Tap to call {phone()} and a person will pick up where we left "
                 f"off. Mention code {code} so they can find this chat."
             )
-            buttons = [CALL_BUTTON, CALLBACK_BUTTON]
+            buttons = [call_button(), CALLBACK_BUTTON]
         else:
             text = (
-                f"{status.message} You can call {PHONE} then, or I can ask admissions to call "
+                f"{status.message} You can call {phone()} then, or I can ask admissions to call "
                 f"you back. Mention code {code} so they can find this chat."
             )
-            buttons = [CALLBACK_BUTTON, CALL_BUTTON]
+            buttons = [CALLBACK_BUTTON, call_button()]
         dispatcher.utter_message(text=text, buttons=buttons)
         return [SlotSet("reference_code", code)]
 
@@ -116,7 +116,7 @@ class ActionAnswerCost(Action):
             )
         for program, price in payers.prices.items():
             lines.append(f"{program.upper()}: {price} (as published by the facility).")
-        dispatcher.utter_message(text=" ".join(lines), buttons=[CALL_BUTTON])
+        dispatcher.utter_message(text=" ".join(lines), buttons=[call_button()])
         return []
 
 
@@ -197,7 +197,7 @@ class ActionAskCallbackPhone(Action):
         )
         if refused > 1:
             dispatcher.utter_message(
-                text=f"{text} Or call admissions yourself at {PHONE}.", buttons=[CALL_BUTTON]
+                text=f"{text} Or call admissions yourself at {phone()}.", buttons=[call_button()]
             )
         else:
             dispatcher.utter_message(text=text)
@@ -227,9 +227,9 @@ class ActionSubmitCallback(Action):
         dispatcher.utter_message(
             text=(
                 f"Thank you, {name}. I'll ask admissions to call {number}. "
-                f"Your reference code is {code}: mention it if you call us first at {PHONE}."
+                f"Your reference code is {code}: mention it if you call us first at {phone()}."
             ),
-            buttons=[CALL_BUTTON],
+            buttons=[call_button()],
         )
         logger.info("callback requested")
         return [SlotSet("callback_requested", True), SlotSet("reference_code", code)]

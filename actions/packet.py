@@ -24,7 +24,7 @@ from rasa_sdk.types import DomainDict
 from actions import runtime
 from actions.assessment import _leaves
 from actions.packet_questions import ASKS, OFFER, SKIP_BUTTON, WHY, b
-from actions.questions import CALL_BUTTON
+from actions.questions import call_button
 from admissions.callback import tidy_time
 from admissions.handoff import answers as step
 
@@ -381,7 +381,7 @@ class ActionDeclinePacket(Action):
         """Say it's fine, and record every question as skipped."""
         dispatcher.utter_message(
             text="No problem. Admissions will ask what they need when you talk.",
-            buttons=[CALL_BUTTON],
+            buttons=[call_button()],
         )
         skipped = {key: step.SKIP for key in step.PACKET_KEYS}
         return [
@@ -410,10 +410,10 @@ class ActionSubmitPacket(Action):
             )
         else:
             text = "That's fine. Admissions will ask what they need when you talk."
-        buttons = [CALL_BUTTON]
+        buttons = [call_button()]
         if not tracker.get_slot("callback_phone"):
             text += " If you'd like them to call you, tap the button and leave a number."
-            buttons = [_CALLBACK_BUTTON, CALL_BUTTON]
+            buttons = [_CALLBACK_BUTTON, call_button()]
         dispatcher.utter_message(text=text, buttons=buttons)
         skipped = built["skipped"] if isinstance(built["skipped"], list) else []
         logger.info("handoff packet complete: %d answered, %d skipped", len(given), len(skipped))

@@ -18,6 +18,8 @@ from rasa_sdk.events import ActiveLoop, AllSlotsReset, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.questions import phone
+
 CONFIRM_ACTION = "action_confirm_forget_me"
 # the actions that can ask the question (action_forget_me asks when it was not confirmed)
 ASKING_ACTIONS = {CONFIRM_ACTION, "action_forget_me"}
@@ -103,7 +105,7 @@ class ActionForgetMe(Action):
             text=(
                 "Okay. I've asked for this conversation and any callback request to be deleted; "
                 "the deletion job erases it within 24 hours. I won't use anything you told me. "
-                "You can still call admissions at 833-820-2922."
+                f"You can still call admissions at {phone()}."
             )
         )
         return [ActiveLoop(None), AllSlotsReset(), SlotSet("forget_requested", True)]

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-PHONE = "833-820-2922"
-CALL_BUTTON = {"title": f"Call {PHONE}", "payload": "tel:+18338202922"}
+from actions import runtime
+from admissions import facility
+
 YES_NO = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+
+
+def phone() -> str:
+    """The admissions line as visitors read it, from ``facility.yml``."""
+    return runtime.facility().admissions.phone
+
+
+def call_button() -> dict[str, str]:
+    """A tap-to-call button for the admissions line."""
+    return facility.call_button(phone())
 
 
 @dataclass(frozen=True)
@@ -123,9 +134,9 @@ def render(slot: str, attempt: int, loved_one: bool) -> tuple[str, list[dict[str
     elif attempt >= 3:
         text = (
             f"Let's make this easier: tap the answer closest to yours, or call admissions at "
-            f"{PHONE} and a person will help. {text}"
+            f"{phone()} and a person will help. {text}"
         )
-        buttons = [*q.easy, CALL_BUTTON]
+        buttons = [*q.easy, call_button()]
     return text, buttons
 
 

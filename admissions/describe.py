@@ -7,7 +7,7 @@ The facts themselves stay data (``admissions.profile.WorkSchool``); the summary,
 from __future__ import annotations
 
 from admissions.profile import Hours, WorkSchool
-from admissions.understanding import describe_days, describe_span
+from admissions.wording import clock_24h_span, short_day_list
 
 _STUDY_NAMES = {
     "full_time": "full-time student",
@@ -39,9 +39,9 @@ def _hours(blocks: tuple[Hours, ...]) -> list[str]:
     """Day and time labels ("Mon–Fri 9:00–17:00", "weekends", "nights")."""
     labels: list[str] = []
     for block in blocks:
-        label = describe_days(block.days) if block.days else ""
+        label = short_day_list(block.days) if block.days else ""
         times = " and ".join(_TOD_NAMES.get(n, n) for n in block.named) or ", ".join(
-            describe_span(s) for s in block.spans
+            clock_24h_span(s) for s in block.spans
         )
         label = f"{label} {times}".strip()
         if label and label not in labels:

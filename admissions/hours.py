@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from admissions.facility import AdmissionsLine, Facility
 from admissions.profile import DAY_NAMES, WEEKDAYS
+from admissions.wording import clock_with_minutes, day_list, time_range
 
 # Friendly names for common zones; anything else is shown by its abbreviation (e.g. "CET").
 ZONE_NAMES: dict[str, str] = {
@@ -41,8 +42,7 @@ class LineStatus:
 
 def clock_text(moment: datetime) -> str:
     """``8:00 AM``-style time of day."""
-    hour = moment.hour % 12 or 12
-    return f"{hour}:{moment.minute:02d} {'AM' if moment.hour < 12 else 'PM'}"
+    return clock_with_minutes(moment.hour * 60 + moment.minute)
 
 
 def zone_label(line: AdmissionsLine, moment: datetime) -> str:
@@ -106,8 +106,6 @@ def line_status(facility: Facility, now: datetime) -> LineStatus:
 
 def weekly_hours_text(line: AdmissionsLine) -> str:
     """``Monday to Friday 8 AM–8 PM and Saturday 9 AM–5 PM (Eastern time)``, for the greeting."""
-    from admissions.fit import day_list, time_range  # wording lives with the fit's wording
-
     groups: dict[tuple[int, int], list[str]] = {}
     for day in WEEKDAYS:
         if day in line.hours:

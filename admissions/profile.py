@@ -21,7 +21,14 @@ DAY_NAMES: dict[str, str] = {
     "sat": "Saturday",
     "sun": "Sunday",
 }
+DAY_SHORT_NAMES: dict[str, str] = {day: day.title() for day in WEEKDAYS}  # "mon" -> "Mon"
 PROGRAMS: tuple[str, ...] = ("op", "iop", "php", "residential")  # least to most intensive
+PROGRAM_SHORT_NAMES: dict[str, str] = {
+    "op": "OP",
+    "iop": "IOP",
+    "php": "PHP",
+    "residential": "Residential",
+}
 PAYMENT_KINDS: tuple[str, ...] = (
     "insurance",
     "medicaid",
@@ -33,6 +40,18 @@ PAYMENT_KINDS: tuple[str, ...] = (
 SCREENING_KEYS: tuple[str, ...] = ("daily_use", "withdrawal", "relapse", "home_unsafe")
 
 Window = tuple[int, int]  # (start, end) minutes since midnight, end may be 1440
+
+# Two "days", on purpose: one reads words, the other is a scoring assumption.
+SAID_DAY: Window = (8 * 60, 22 * 60)
+"""How far open-ended words reach when a visitor's free time is read: "all day", "anytime" and
+days named without times are 8 AM–10 PM, "after 5" runs to 10 PM and "before noon" starts at
+8 AM (``admissions.understanding.clock``: ``DAY_START``/``DAY_END``)."""
+ASSUMED_FREE_DAY: Window = (7 * 60, 22 * 60)
+"""Scoring only (``admissions.fit``): when a visitor gave busy time (work, school) but no free
+time, they are taken to be free 7 AM–10 PM outside it, and the explanation says so. It starts
+an hour before ``SAID_DAY`` because it bounds what is *not* busy rather than reading what
+someone meant by "all day"; both values date from the first version and the fit and
+schedule tests pin them."""
 
 
 def hhmm(minutes: int) -> str:

@@ -13,16 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from admissions.facility import Facility, Program, Track
-from admissions.fit import (
-    UNDETERMINED,
-    _Voice,
-    clock,
-    day_list,
-    score,
-    time_range,
-    usable_time,
-)
+from admissions.fit import UNDETERMINED, Voice, score, usable_time
 from admissions.profile import VisitorProfile, WeeklyPicture, Window, merge_windows
+from admissions.wording import clock, day_list, time_range
 
 
 @dataclass(frozen=True)
@@ -63,7 +56,7 @@ def _ask(
     track: Track,
     days: tuple[str, ...],
     usable: dict[str, list[Window]],
-    voice: _Voice,
+    voice: Voice,
     more: bool,
 ) -> str:
     runs = f"The {program.name} {track.name} runs {time_range(track.start, track.end)} on "
@@ -136,7 +129,7 @@ def find_stretch(profile: VisitorProfile, facility: Facility) -> Stretch | None:
     floor = (
         facility.programs[result.recommended].intensity if result.recommended != UNDETERMINED else 0
     )
-    voice = _Voice(profile.for_loved_one)
+    voice = Voice(profile.for_loved_one)
     for program in reversed(facility.ordered()):
         if program.live_on_site or not floor < program.intensity <= need.intensity:
             continue

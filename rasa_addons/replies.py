@@ -7,30 +7,35 @@ replies depends on the action server or the database.
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
 from typing import Any
 
-DEFAULT_PHONE = "833-820-2922"
+from admissions.facility import call_button as facility_call_button
+from admissions.facility import default_facility_path, load_facility
+
 EMERGENCY = "If this is an emergency, call 911, or call or text 988."
+_phone: list[str] = []  # the number, once known (set at start-up by rasa_addons.nlg)
 
 
-@lru_cache(maxsize=1)
+def remember_phone(number: str) -> None:
+    """Keep the admissions number read at start-up, so these replies never read the file."""
+    _phone[:] = [number]
+
+
 def phone() -> str:
-    """The admissions phone number from ``facility.yml`` (the built-in number if unreadable)."""
-    try:
-        from admissions.facility import default_facility_path, load_facility
+    """The admissions phone number from ``facility.yml`` (``$FACILITY_FILE``).
 
-        return load_facility(default_facility_path()).admissions.phone
-    except Exception:  # noqa: BLE001 - a broken facility file must not silence the fallback
-        return DEFAULT_PHONE
+    In the Rasa server ``rasa_addons.nlg.FacilityNLG`` reads the file at start-up (a broken
+    file stops the server there) and hands the number here, so a fallback reply never
+    depends on the file later; elsewhere it is read on first use.
+    """
+    if not _phone:
+        remember_phone(load_facility(default_facility_path()).admissions.phone)
+    return _phone[0]
 
 
 def call_button() -> dict[str, str]:
     """A tap-to-call button for the admissions line."""
-    digits = re.sub(r"\D", "", phone())
-    tel = f"tel:+1{digits}" if len(digits) == 10 else f"tel:+{digits}"
-    return {"title": f"Call {phone()}", "payload": tel}
+    return facility_call_button(phone())
 
 
 def action_failed() -> str:

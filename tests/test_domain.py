@@ -8,8 +8,19 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
 FACILITY = yaml.safe_load((ROOT / "facility.yml").read_text())
+
+
+def _filled(text: str) -> str:
+    """The responses as a visitor reads them: facility values filled in (rasa_addons/nlg.py)."""
+    from admissions.facility import load_facility, reply_values
+
+    for key, value in reply_values(load_facility(ROOT / "facility.yml")).items():
+        text = text.replace("{" + key + "}", value)
+    return text
+
+
+DOMAIN = yaml.safe_load(_filled((ROOT / "domain.yml").read_text()))
 
 CONTRACT_INTENTS = {
     "greet", "goodbye", "affirm", "deny", "bot_challenge", "ready_to_start", "not_ready",

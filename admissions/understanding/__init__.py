@@ -10,7 +10,7 @@ the names below are the public entry points. Nothing here imports spaCy until a 
 built, so the pure parts stay importable in either environment.
 """
 
-from admissions.understanding.clock import DAY_END, DAY_START, describe_days, describe_span
+from admissions.understanding.clock import DAY_END, DAY_START
 from admissions.understanding.facts import (
     CARE_VALUES,
     Facts,
@@ -50,8 +50,6 @@ __all__ = [
     "check_scalars",
     "clean_text",
     "default_pipeline",
-    "describe_days",
-    "describe_span",
     "extract_facts",
     "load_patterns",
     "mentions_care_away",

@@ -36,13 +36,12 @@ import re
 from collections.abc import Iterable
 from typing import Literal, NamedTuple
 
-from admissions.profile import WEEKDAYS, Window, merge_windows
+from admissions.profile import SAID_DAY, WEEKDAYS, Window, merge_windows
 
 Span = tuple[int, int]  # (start, end) minutes; end may exceed 1440 when crossing midnight
 Hint = Literal["am", "pm"] | None
 
-DAY_START = 8 * 60
-DAY_END = 22 * 60
+DAY_START, DAY_END = SAID_DAY  # how far "all day", "after 5" and "before noon" reach
 MAX_SPAN = 18 * 60
 WORK_DAY: Span = (9 * 60, 17 * 60)
 WEEKDAYS_ONLY: tuple[str, ...] = WEEKDAYS[:5]
@@ -278,35 +277,3 @@ def add_windows(target: dict[str, list[Window]], more: dict[str, list[Window]]) 
     """Merge ``more`` into ``target`` in place, day by day."""
     for day, windows in more.items():
         target[day] = merge_windows(target.get(day, []) + windows)
-
-
-def describe_days(days: Iterable[str]) -> str:
-    """Short label for a set of days: "every day", "Mon–Fri", "weekends", "Mon, Wed, Fri"."""
-    chosen = [d for d in WEEKDAYS if d in set(days)]
-    if len(chosen) == 7:
-        return "every day"
-    if chosen == ["sat", "sun"]:
-        return "weekends"
-    runs: list[list[str]] = []
-    for day in chosen:
-        if runs and WEEKDAYS.index(day) == WEEKDAYS.index(runs[-1][-1]) + 1:
-            runs[-1].append(day)
-        else:
-            runs.append([day])
-    labels = []
-    for run in runs:
-        if len(run) >= 3:
-            labels.append(f"{run[0].title()}–{run[-1].title()}")
-        else:
-            labels.extend(d.title() for d in run)
-    return ", ".join(labels)
-
-
-def describe_span(span: Span) -> str:
-    """Label a span as ``9:00–17:00`` (a span past midnight ends at its next-day time)."""
-
-    def fmt(minutes: int) -> str:
-        return f"{minutes // 60}:{minutes % 60:02d}"
-
-    start, end = span
-    return f"{fmt(start)}–{fmt(end if end <= 1440 else end - 1440)}"

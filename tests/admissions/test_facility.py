@@ -229,12 +229,12 @@ BAD = [
     ),
     pytest.param(
         [("admissions.phone", ...)],
-        'admissions.phone: missing: expected a phone number like "833-820-2922"',
+        'admissions.phone: missing: expected a phone number like "212-555-0187"',
         id="missing-phone",
     ),
     pytest.param(
         [("admissions.phone", "call us")],
-        'admissions.phone: expected a phone number in quotes like "833-820-2922", got "call us"',
+        'admissions.phone: expected a phone number in quotes like "212-555-0187", got "call us"',
         id="phone-without-digits",
     ),
     pytest.param(

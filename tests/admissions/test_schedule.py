@@ -7,11 +7,11 @@ import pytest
 from admissions.profile import WeeklyPicture
 from admissions.understanding.clock import (
     days_from_spec,
-    describe_days,
     parse_time_phrase,
     place,
 )
 from admissions.understanding.facts import extract_facts
+from admissions.wording import short_day_list as describe_days
 
 
 def hm(text: str) -> int:

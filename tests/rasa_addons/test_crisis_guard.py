@@ -276,17 +276,17 @@ def test_idioms_found_by_first_word_are_those_found_everywhere() -> None:
                 walk(value)
 
     walk(cases)
-    ctx = safety._context()
+    ctx = safety.patterns.context()
     texts.update(phrase for phrase, _ in ctx.idioms)  # every idiom, said on its own
     texts.update(f"honestly {phrase} lately, 2019 was worse" for phrase, _ in ctx.idioms)
     nlp = safety.crisis_pipeline()
     found_some = 0
     for text in sorted(texts):
-        judge = safety._Judge(nlp(text), ctx)
+        judge = safety.judge.Judge(nlp(text), ctx)
         everywhere = tuple(
             phrase
             for phrase, seq in ctx.idioms
-            if safety._contains_seq(judge.words, judge.nums, 0, len(judge.words), seq)
+            if safety.judge.contains_seq(judge.words, judge.nums, 0, len(judge.words), seq)
         )
         assert judge.idioms() == everywhere, text
         found_some += bool(everywhere)

@@ -2,8 +2,11 @@
  * Admissions chat widget. Embed with one tag (no inline script needed):
  *
  *   <script src="/widget/widget.js" defer
- *           data-facility="Harbor Light Recovery Center" data-phone="833-820-2922"
+ *           data-facility="Harbor Light Recovery Center" data-phone="212-555-0187"
  *           data-accent="#1f5f5b"></script>
+ *
+ * data-phone is the admissions line; the demo page (admissions/web/templates/demo.html) fills
+ * it from facility.yml, the one place the number is written.
  *
  * Optional: data-accent-text (text colour on the accent, default #ffffff), data-label (launcher
  * text). Any element with a data-hlc-open attribute opens the chat when clicked (it is un-hidden
@@ -33,7 +36,7 @@
   var DEFAULT_ACCENT = "#1f5f5b";
   var DEFAULT_ACCENT_TEXT = "#ffffff";
   // Kept on one line: reference codes ("K7F-2Q", the alphabet of actions/handoff.py) and US
-  // phone numbers ("833-820-2922", "(412) 555-0143").
+  // phone numbers ("212-555-0187", "(412) 555-0143").
   var KEEP_TOGETHER = [
     { re: /[ACDEFGHJKMNPQRTUVWXY3479]{3}-[ACDEFGHJKMNPQRTUVWXY3479]{2}(?![A-Za-z0-9])/, className: "hlc-code" },
     { re: /(?:\(\d{3}\) ?|\d{3}[-.])\d{3}[-.]\d{4}(?![0-9])/, className: "hlc-phone" }

@@ -1,34 +1,27 @@
-"""Load and validate ``facility.yml``: phone, hours, time zone, payers, need rule, programs.
-
-Every mistake is reported at load time as a ``FacilityConfigError`` whose message names the
-file, the field path and what was expected, e.g.
-``facility.yml: programs.iop.tracks[1].start: expected a time like "17:30", got "25:00"``.
-Track and opening times are stored as minutes since local midnight.
-"""
+"""Validate parsed ``facility.yml`` data into a ``Facility``, naming the field of each mistake."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
-from types import MappingProxyType
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-
+from admissions.facility.model import (
+    DEFAULT_NEED_RULE,
+    AdmissionsLine,
+    Facility,
+    FacilityConfigError,
+    NearMiss,
+    NeedRule,
+    Payers,
+    Program,
+    Track,
+)
 from admissions.profile import DAY_NAMES, PROGRAMS, WEEKDAYS, parse_hhmm
 
-DEFAULT_NEED_RULE: Mapping[int, str] = MappingProxyType(
-    {0: "op", 1: "op", 2: "iop", 3: "php", 4: "residential"}
-)
-SHORT_NAMES: Mapping[str, str] = MappingProxyType(
-    {"op": "OP", "iop": "IOP", "php": "PHP", "residential": "Residential"}
-)
 _TIME_RE = re.compile(r"^\d{1,2}:\d{2}$")
 _DAY_ALIASES: dict[str, str] = {
     **{d: d for d in WEEKDAYS},
@@ -36,176 +29,9 @@ _DAY_ALIASES: dict[str, str] = {
 }
 
 
-class FacilityConfigError(ValueError):
-    """``facility.yml`` is malformed; the message names the file, the field and the fix."""
-
-
-@dataclass(frozen=True)
-class Track:
-    """One schedule a program runs on: the same session on each of ``days``."""
-
-    id: str
-    name: str
-    days: tuple[str, ...]
-    start: int  # minutes since midnight
-    end: int
-
-    @property
-    def minutes(self) -> int:
-        """Length of one session in minutes."""
-        return self.end - self.start
-
-
-@dataclass(frozen=True)
-class Program:
-    """A level of care. Residential has no tracks; the others have at least one."""
-
-    key: str  # op | iop | php | residential
-    name: str
-    intensity: int
-    summary: str
-    min_days_per_week: int = 0
-    max_days_per_week: int = 0
-    min_hours_per_day: float = 0.0
-    tracks: tuple[Track, ...] = ()
-    live_on_site: bool = False
-    typical_weeks: int | None = None
-
-    @property
-    def short_name(self) -> str:
-        """``IOP``, ``PHP``, ``OP`` or ``Residential``: the name used in short sentences."""
-        return SHORT_NAMES[self.key]
-
-
-@dataclass(frozen=True)
-class Payers:
-    """What the facility accepts. Only prices written in the file are ever quoted."""
-
-    accepted: tuple[str, ...] = ()
-    medicaid: bool = False
-    medicare: bool = False
-    self_pay: bool = True
-    payment_plans: bool = False
-    prices: Mapping[str, str] = field(default_factory=dict)
-
-    def accepts(self, payer: str) -> bool:
-        """True when ``payer`` is on the accepted list (case-insensitive)."""
-        return payer.strip().lower() in {p.lower() for p in self.accepted}
-
-
-@dataclass(frozen=True)
-class AdmissionsLine:
-    """The phone line a person answers, its weekly hours and holidays, in local time."""
-
-    phone: str
-    time_zone: str
-    hours: Mapping[str, tuple[int, int]]  # weekday -> (open, close) minutes; absent = closed
-    holidays: frozenset[date] = frozenset()
-
-    @property
-    def tz(self) -> ZoneInfo:
-        """The facility's time zone."""
-        return ZoneInfo(self.time_zone)
-
-    @property
-    def tel_uri(self) -> str:
-        """A ``tel:`` link for tap-to-call (10-digit numbers get the +1 country code)."""
-        digits = re.sub(r"\D", "", self.phone)
-        return f"tel:+1{digits}" if len(digits) == 10 else f"tel:+{digits}"
-
-
-@dataclass(frozen=True)
-class NeedRule:
-    """How screening answers map to a level of care."""
-
-    by_yes_count: Mapping[int, str] = field(default_factory=lambda: dict(DEFAULT_NEED_RULE))
-    severe_withdrawal: str = "residential"
-
-
-@dataclass(frozen=True)
-class NearMiss:
-    """How close a track may come to the visitor's free time to be offered anyway."""
-
-    minutes: int = 60  # the session runs past the free time by up to this much
-    days: int = 1  # or the visitor is free this many days short of the minimum
-
-
-@dataclass(frozen=True)
-class Facility:
-    """The whole validated ``facility.yml``; ``programs`` is ordered least to most intensive."""
-
-    name: str
-    admissions: AdmissionsLine
-    payers: Payers
-    need_rule: NeedRule
-    programs: Mapping[str, Program]
-    source: str = "facility.yml"
-    near_miss: NearMiss = field(default_factory=NearMiss)
-
-    def ordered(self) -> list[Program]:
-        """Programs from least to most intensive."""
-        return list(self.programs.values())
-
-
-def default_facility_path() -> Path:
-    """``$FACILITY_FILE`` when set, else ``facility.yml`` at the repository root."""
-    env = os.environ.get("FACILITY_FILE", "").strip()
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parent.parent / "facility.yml"
-
-
-def load_facility(path: str | Path = "facility.yml") -> Facility:
-    """Read and validate a facility file; raises ``FacilityConfigError`` naming the field."""
-    source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FacilityConfigError(f"{source}: file not found") from None
-    except OSError as exc:
-        raise FacilityConfigError(f"{source}: cannot read the file: {exc.strerror}") from None
-    try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = exc.problem or exc.context or "syntax error"
-        raise FacilityConfigError(f"{source}: {where}not valid YAML: {problem}") from None
-    except yaml.YAMLError as exc:
-        raise FacilityConfigError(f"{source}: not valid YAML: {exc}") from None
-    return parse_facility(data, source)
-
-
 def parse_facility(data: Any, source: str = "facility.yml") -> Facility:
     """Validate already-parsed YAML data (a dict) into a ``Facility``."""
     return _Parser(source).facility(data)
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that rejects duplicate keys instead of silently keeping the last one."""
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node)
-
-
-# Keep dates as text so a bad date ("2026-13-01") is reported with its field path.
-_StrictLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_StrictLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,  # type: ignore[arg-type]
-)
 
 
 def _show(value: Any) -> str:
@@ -322,10 +148,10 @@ class _Parser:
         where = "admissions"
         sec = self.mapping(value, where, ("phone", "time_zone", "hours", "holidays"))
         if sec.get("phone") is None:
-            self.fail(f"{where}.phone", 'missing: expected a phone number like "833-820-2922"')
+            self.fail(f"{where}.phone", 'missing: expected a phone number like "212-555-0187"')
         phone = sec["phone"]
         if not isinstance(phone, str) or not 7 <= len(re.sub(r"\D", "", phone)) <= 15:
-            self.expect(f"{where}.phone", 'a phone number in quotes like "833-820-2922"', phone)
+            self.expect(f"{where}.phone", 'a phone number in quotes like "212-555-0187"', phone)
         tz_name = self.text(sec.get("time_zone"), f"{where}.time_zone")
         try:
             ZoneInfo(tz_name)
