@@ -109,14 +109,21 @@ async def reviewed_ids(conn: AsyncConnection) -> set[str]:
     return set((await conn.execute(sa.select(REVIEWS.c.conversation_id))).scalars())
 
 
-async def reviews_for(conn: AsyncConnection, ids: Sequence[str]) -> dict[str, sa.Row[Any]]:
-    """Review rows for these conversations."""
-    t = REVIEWS
+async def _rows_by_conversation(
+    conn: AsyncConnection, table: sa.Table, ids: Sequence[str]
+) -> dict[str, sa.Row[Any]]:
+    """The row of ``table`` for each of these conversations that has one."""
     out: dict[str, sa.Row[Any]] = {}
     for chunk in _chunks(list(ids)):
-        for row in await conn.execute(sa.select(t).where(t.c.conversation_id.in_(chunk))):
+        query = sa.select(table).where(table.c.conversation_id.in_(chunk))
+        for row in await conn.execute(query):
             out[row.conversation_id] = row
     return out
+
+
+async def reviews_for(conn: AsyncConnection, ids: Sequence[str]) -> dict[str, sa.Row[Any]]:
+    """Review rows for these conversations."""
+    return await _rows_by_conversation(conn, REVIEWS, ids)
 
 
 async def set_reviewed(conn: AsyncConnection, conversation_id: str, username: str | None) -> None:
@@ -149,12 +156,7 @@ async def add_note(conn: AsyncConnection, conversation_id: str, author: str, bod
 
 async def callback_work(conn: AsyncConnection, ids: Sequence[str]) -> dict[str, sa.Row[Any]]:
     """Work status rows for these conversations' callback requests."""
-    t = CALLBACKS
-    out: dict[str, sa.Row[Any]] = {}
-    for chunk in _chunks(list(ids)):
-        for row in await conn.execute(sa.select(t).where(t.c.conversation_id.in_(chunk))):
-            out[row.conversation_id] = row
-    return out
+    return await _rows_by_conversation(conn, CALLBACKS, ids)
 
 
 async def set_callback_status(

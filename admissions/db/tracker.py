@@ -40,6 +40,15 @@ purged_senders = sa.Table(
 PURGE_LOCK_SPACE = 15013
 
 
+def event_data(raw: str | None) -> dict[str, Any]:
+    """An ``events`` row's ``data`` as a dict (empty when missing or unreadable)."""
+    try:
+        data = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def event_row(sender_id: str, event: dict[str, Any]) -> dict[str, Any]:
     """The ``events`` row Rasa's ``SQLTrackerStore.save`` writes for ``event`` (a dict)."""
     parse_data = event.get("parse_data") or {}

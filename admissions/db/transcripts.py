@@ -7,7 +7,6 @@ JSON ``data``; for slot events Rasa stores the slot name in ``action_name``.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from admissions.db.tracker import PURGE_LOCK_SPACE, events, purged_senders
+from admissions.db.tracker import PURGE_LOCK_SPACE, event_data, events, purged_senders
 
 PROGRAM_VALUES: tuple[str, ...] = ("php", "iop", "op", "residential", "undetermined")
 HANDOFF_ACTIONS: tuple[str, ...] = ("action_handoff",)
@@ -262,12 +261,7 @@ async def conversation_events(conn: AsyncConnection, conversation_id: str) -> li
     )
     out: list[dict[str, Any]] = []
     for row in rows:
-        try:
-            data = json.loads(row.data) if row.data else {}
-        except ValueError:
-            data = {}
-        if not isinstance(data, dict):
-            data = {}
+        data = event_data(row.data)
         data.setdefault("event", row.type_name)
         data.setdefault("timestamp", row.timestamp)
         data["_id"] = row.id
@@ -298,11 +292,7 @@ async def latest_slots(
             .order_by(events.c.id)
         )
         for row in rows:
-            try:
-                value = json.loads(row.data).get("value")
-            except (ValueError, AttributeError):
-                value = None
-            out[row.sender_id][row.action_name] = value
+            out[row.sender_id][row.action_name] = event_data(row.data).get("value")
     return out
 
 

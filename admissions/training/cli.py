@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import getpass
 import logging
 import signal
 import sys
@@ -26,20 +25,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from admissions.db import migrate
+from admissions.db import audit, migrate
 from admissions.db.engine import create_engine
 from admissions.training import history, pipeline, promote, rasacli
 from admissions.training.gate import points
 from admissions.training.settings import TrainingSettings
-from admissions.web import audit
-
-
-def _actor() -> str:
-    try:
-        name = getpass.getuser()
-    except (KeyError, OSError):
-        name = "unknown"
-    return f"cli:{name}"[:64]
 
 
 def _print_report(row: Any) -> None:
@@ -71,14 +61,8 @@ async def _retrain(
     if args.run_id is None:
         async with engine.begin() as conn:
             run_id = await history.create_run(conn, args.by, args.promote)
-            await audit.insert(
-                conn,
-                username=args.by,
-                action="retrain",
-                result="ok",
-                address="cli",
-                detail={"run": run_id, "promote": args.promote},
-            )
+            detail = {"run": run_id, "promote": args.promote}
+            await audit.insert_for_cli(conn, "retrain", detail, username=args.by)
         echo = True
     else:
         run_id, echo = args.run_id, False
@@ -96,12 +80,10 @@ async def _retrain(
         status = await pipeline.run(settings, engine, run_id, echo=echo)
     except asyncio.CancelledError:
         async with engine.begin() as conn:
-            await history.update_run(
+            await history.fail_run(
                 conn,
                 run_id,
-                status="failed",
-                finished_at=history.now(),
-                explanation="The training was stopped (interrupted). The live model is unchanged.",
+                "The training was stopped (interrupted). The live model is unchanged.",
             )
         return 1
     async with engine.connect() as conn:
@@ -193,11 +175,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="with --promote: only replace the live model file (no Rasa server is running)",
     )
     p.add_argument("--run-id", type=int, help=argparse.SUPPRESS)
-    p.add_argument("--by", default=_actor())
+    p.add_argument("--by", default=audit.cli_actor())
     for name in ("promote", "rollback"):
         p = sub.add_parser(name, help=f"{name} a model by its id (see `history`)")
         p.add_argument("model_id", type=int)
-        p.add_argument("--by", default=_actor())
+        p.add_argument("--by", default=audit.cli_actor())
     sub.add_parser("history", help="list the model history")
     sub.add_parser("runs", help="list recent training runs")
     args = parser.parse_args(argv)

@@ -50,9 +50,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from admissions.facility import default_facility_path, load_facility
+from admissions.training import pii_patterns as patterns
+
 NAMES_FILE = Path(__file__).with_name("data") / "first_names.txt"
 SURNAMES_FILE = Path(__file__).with_name("data") / "surnames.txt"
-FACILITY_PHONES: tuple[str, ...] = ("8338202922",)
 REPLACEMENTS = {
     "name": "NAME",
     "phone": "555-0100",
@@ -79,140 +81,6 @@ PLURALS = {
 }
 # When findings overlap, the more specific kind names the merged one.
 PRIORITY = {"email": 0, "id": 1, "date": 2, "address": 3, "phone": 4, "name": 5}
-
-_PHONE = re.compile(r"(?<![\w+(])\+?\(?\d(?:[ \t().\-]{0,2}\d){6,14}(?![\w])")
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
-_EMAIL_SPELLED = re.compile(
-    r"\b[\w.+-]+\s*(?:\(at\)|\[at\]|\bat\b)\s*[A-Za-z0-9-]+\s*(?:\(dot\)|\[dot\]|\bdot\b|\.)\s*"
-    r"(?:com|net|org|edu|gov|us|io|co)\b",
-    re.IGNORECASE,
-)
-_WORD = r"[A-Za-z][A-Za-z'’\-]*"
-_INTRO = re.compile(
-    r"\b(?:my\s+name\s+is|my\s+name's|my\s+names|name\s+is|i\s+am\s+called|i'm\s+called|"
-    r"im\s+called|call\s+me|ask\s+for|this\s+is|it's|its|i\s+am|i'm|im)\s+(" + _WORD + r")",
-    re.IGNORECASE,
-)
-# Introductions that name whatever follows; the rest ("this is", "i'm") need a listed name or
-# a capitalised word.
-_STRONG_INTRO = re.compile(
-    r"^(?:my\s+name\s+is|my\s+name's|my\s+names|name\s+is|i\s+am\s+called|i'm\s+called|"
-    r"im\s+called)$",
-    re.IGNORECASE,
-)
-_TITLE = re.compile(
-    r"\b(?:dr|mr|mrs|ms|miss|mx|doctor|nurse|pastor|father|officer)\.?\s+(" + _WORD + r")",
-    re.IGNORECASE,
-)
-_RELATIONS = (
-    "son|daughter|husband|wife|boyfriend|girlfriend|partner|fiance|fiancee|brother|sister|"
-    "mom|mum|mother|dad|father|friend|kid|child|uncle|aunt|cousin|nephew|niece|grandson|"
-    "granddaughter|grandma|grandpa|stepson|stepdaughter|roommate|boss|counselor|doctor|sponsor"
-)
-_RELATION = re.compile(
-    r"\bmy\s+(?:" + _RELATIONS + r")(?:'s)?(?:\s+name)?(?:\s*,)?\s+"
-    r"(?:is\s+(?:named\s+|called\s+)?|named\s+|called\s+)?"
-    r"(" + _WORD + r")",
-    re.IGNORECASE,
-)
-_STRONG_RELATION = re.compile(r"(?:named|called|name\s+is|name's)\s*$", re.IGNORECASE)
-
-# ----- ID numbers
-_ID_TOKEN = re.compile(r"(?<![\w@.\-])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*(?![\w@\-])")
-# capital letters, or letters joined to the digits ("ZGP 8849 2201", "w1234 5678"); never a
-# word before a phone number ("at 555-867-5309")
-_ID_GROUPED = re.compile(
-    r"(?<![\w@.\-])(?:[A-Z]{1,4}[ \-]?|[A-Za-z]{1,4})\d{2,}(?:[ \-]\d{2,}){1,4}(?![\w@\-])"
-)
-_SSN = re.compile(r"(?<![\w\-])\d{3}-\d{2}-\d{4}(?![\w\-])")
-_ID_CUE = re.compile(
-    r"\b(?:member|policy|subscriber|group|medicaid|medicare|insurance|account|case|client|"
-    r"patient|ssn|social(?:\s+security)?|id|i\.d\.)(?:\s+(?:id|i\.d\.|number|no\.?|num|#))?"
-    r"(?:\s+is|\s*:|\s*#)?\s+#?(\d[\d \-]{2,}\d)(?![\w\-])",
-    re.IGNORECASE,
-)
-
-# ----- dates
-_MONTH = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
-)
-_DAY = r"(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?"
-_YEAR = r"(?:19|20)\d{2}"
-_NUMERIC_DAY_MONTH = r"(?:0?[1-9]|1[0-2])[/.\-](?:0?[1-9]|[12]\d|3[01])"
-_DATE = re.compile(
-    rf"(?<![\w/.\-])(?:{_NUMERIC_DAY_MONTH}[/.\-](?:{_YEAR}|\d{{2}})"
-    rf"|{_YEAR}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
-    rf"|{_MONTH}\s+{_DAY},?\s+{_YEAR}"
-    rf"|{_DAY}\s+(?:of\s+)?{_MONTH},?\s+{_YEAR})(?![\w/\-])",
-    re.IGNORECASE,
-)
-_BIRTH = re.compile(
-    r"\b(?:born(?:\s+on|\s+in)?|birth\s?day(?:\s+is)?|b-?day(?:\s+is)?|dob|d\.o\.b\.?|"
-    r"date\s+of\s+birth(?:\s+is)?)\s*:?\s*"
-    rf"({_NUMERIC_DAY_MONTH}(?:[/.\-]\d{{2,4}})?|{_MONTH}\s+{_DAY}(?:,?\s+{_YEAR})?"
-    rf"|{_DAY}\s+(?:of\s+)?{_MONTH}(?:,?\s+{_YEAR})?|{_YEAR})(?![\w/\-])",
-    re.IGNORECASE,
-)
-
-# ----- street addresses
-_STREET_ANY_CASE = (
-    "street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|parkway|pkwy|highway|hwy|terrace"
-)
-_STREET_CAPITALISED = "drive|dr|court|ct|way|place|pl|circle|cir|trail|trl|square|sq"
-_ADDRESS_NUMBERED = re.compile(
-    r"(?<![\w.\-/])\d{1,6}[A-Za-z]?\s+(?:[NSEW]\.?\s+|(?:north|south|east|west)\s+)?"
-    r"((?:[A-Za-z0-9'’]+\.?\s+){1,3}?)"
-    rf"({_STREET_ANY_CASE}|{_STREET_CAPITALISED})\b\.?"
-    r"(?:,?\s+(?:apt|apartment|unit|suite|ste)\.?\s*#?[A-Za-z0-9\-]+|\s*#\s*[A-Za-z0-9\-]+)?",
-    re.IGNORECASE,
-)
-_ADDRESS_NAMED = re.compile(
-    r"\b((?:[A-Z][a-z]+\s+){1,2})"
-    r"(?:Street|Avenue|Road|Boulevard|Lane|Drive|Court|Parkway|Highway|St|Ave|Rd|Blvd)\b\.?"
-)
-_PO_BOX = re.compile(r"\bp\.?\s?o\.?\s+box\s+\d+\b", re.IGNORECASE)
-_STATES = (
-    "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|"
-    "NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY"
-)
-_ZIP = re.compile(
-    rf"(?:(?<![A-Za-z])(?:{_STATES})\s+|\bzip(?:\s*code)?(?:\s+is)?\s*:?\s*)"
-    r"\d{5}(?:-\d{4})?(?!\d)",
-)
-_ZIP_CUE = re.compile(r"\bzip(?:\s*code)?(?:\s+is)?\s*:?\s*\d{5}(?:-\d{4})?(?!\d)", re.IGNORECASE)
-# Words that sit between a number and "road" / "street" in ordinary sentences.
-_NOT_STREET_NAMES = frozenset(
-    """
-    days day times time hours hour weeks week months month years year minutes beers drinks
-    shots pills kids people nights night mornings blocks down miles drive ride walk
-    """.split()
-)
-_NAMED_STREET_SKIP = frozenset(
-    "the a an my our your his her their this that on at in to of i and or".split()
-)
-
-# Words that follow an introduction but are not names ("I'm not sure", "this is hard").
-_NOT_NAMES = frozenset(
-    """
-    a an the not no so very really just here there that this it is was be been being and or but
-    if of to in on at for from with about by as up out over under again still also too only
-    now then soon later today tonight tomorrow yesterday sure fine ok okay good bad well sick
-    tired scared afraid worried ready going trying looking calling asking wondering thinking
-    feeling having getting doing being working drinking using struggling clean sober sorry
-    sad alone lost done hard difficult tough embarrassed ashamed confused anonymous private
-    unsure nervous desperate stuck broke homeless pregnant married single divorced older young
-    new old hurting drunk high safe fine glad happy interested available free busy off on
-    her his he she him they them their we us you your yours mine me my i im it's its who what
-    when where why how which someone somebody anyone anybody nobody everyone everything nothing
-    something worse better best worst more less most least very pretty kind bit little much
-    many few some any all both each every other another same different
-    monday tuesday wednesday thursday friday saturday sunday january february march april may
-    june july august september october november december christmas easter thanksgiving
-    god jesus lord christ catholic christian jewish muslim american canadian mexican medicaid
-    medicare aetna cigna humana tricare kaiser blue cross shield unitedhealthcare anthem
-    """.split()
-)
 
 
 @dataclass(frozen=True)
@@ -280,12 +148,12 @@ def _capitalised(word: str) -> bool:
 
 def _word_at(text: str, end: int, any_case: bool = False) -> tuple[int, int] | None:
     """The (capitalised, unless ``any_case``) word right after ``end``: a surname, if any."""
-    match = re.match(r"[ \t]+(" + _WORD + r")", text[end:])
+    match = re.match(r"[ \t]+(" + patterns.WORD + r")", text[end:])
     if match is None:
         return None
     word = match.group(1)
     lowered = word.lower()
-    if lowered in _NOT_NAMES:
+    if lowered in patterns.NOT_NAMES:
         return None
     if not (any_case or _capitalised(word) or lowered in _surnames()):
         return None
@@ -302,29 +170,29 @@ def _name_findings(text: str) -> list[Finding]:
             end = surname[1]
         spans.append((start, end))
 
-    for match in _INTRO.finditer(text):
+    for match in patterns.INTRO.finditer(text):
         word = match.group(1)
         lowered = word.lower().strip("'’-")
         intro = text[match.start() : match.start(1)].strip()
-        if lowered in _NOT_NAMES or word == REPLACEMENTS["name"]:
+        if lowered in patterns.NOT_NAMES or word == REPLACEMENTS["name"]:
             continue
-        strong = bool(_STRONG_INTRO.match(re.sub(r"\s+", " ", intro)))
+        strong = bool(patterns.STRONG_INTRO.match(re.sub(r"\s+", " ", intro)))
         if strong or lowered in plain or lowered in wordlike or _capitalised(word):
             add(match.start(1), match.end(1), any_case_surname=strong)
-    for match in _TITLE.finditer(text):
+    for match in patterns.TITLE.finditer(text):
         word = match.group(1)
-        if _capitalised(word) and word.lower() not in _NOT_NAMES:
+        if _capitalised(word) and word.lower() not in patterns.NOT_NAMES:
             add(match.start(1), match.end(1))
-    for match in _RELATION.finditer(text):
+    for match in patterns.RELATION.finditer(text):
         word = match.group(1)
         lowered = word.lower()
-        if lowered in _NOT_NAMES or word == REPLACEMENTS["name"]:
+        if lowered in patterns.NOT_NAMES or word == REPLACEMENTS["name"]:
             continue
-        strong = bool(_STRONG_RELATION.search(text[match.start() : match.start(1)]))
+        strong = bool(patterns.STRONG_RELATION.search(text[match.start() : match.start(1)]))
         # "my husband will": a lower-case word stays, unless it was introduced as a name
         if lowered in plain or _capitalised(word) or strong:
             add(match.start(1), match.end(1))
-    for match in re.finditer(_WORD, text):
+    for match in re.finditer(patterns.WORD, text):
         word = match.group(0)
         lowered = (
             word.lower().rstrip("'’s") if word.lower().endswith(("'s", "’s")) else word.lower()
@@ -341,18 +209,25 @@ def _name_findings(text: str) -> list[Finding]:
     return [Finding("name", s, e, text[s:e]) for s, e in spans]
 
 
-def find(text: str, *, allowed_phones: Iterable[str] = FACILITY_PHONES) -> list[Finding]:
+@lru_cache(maxsize=1)
+def facility_phones() -> tuple[str, ...]:
+    """The facility's own admissions number (``facility.yml``): never a personal detail."""
+    return (load_facility(default_facility_path()).admissions.phone,)
+
+
+def find(text: str, *, allowed_phones: Iterable[str] | None = None) -> list[Finding]:
     """Every personal detail in ``text``, in order, overlaps merged (emails win over names)."""
-    allowed = tuple(_digits(p)[-10:] for p in allowed_phones)
+    phones = facility_phones() if allowed_phones is None else allowed_phones
+    allowed = tuple(_digits(p)[-10:] for p in phones)
     found: list[Finding] = []
-    for match in _EMAIL.finditer(text):
+    for match in patterns.EMAIL.finditer(text):
         domain = match.group(0).rsplit("@", 1)[1].lower()
         if domain in ("example.com", "example.org", "example.net"):
             continue
         found.append(Finding("email", match.start(), match.end(), match.group(0)))
-    for match in _EMAIL_SPELLED.finditer(text):
+    for match in patterns.EMAIL_SPELLED.finditer(text):
         found.append(Finding("email", match.start(), match.end(), match.group(0)))
-    for match in _PHONE.finditer(text):
+    for match in patterns.PHONE.finditer(text):
         digits = _digits(match.group(0))
         if not 7 <= len(digits) <= 15 or _allowed_phone(digits, allowed):
             continue
@@ -366,49 +241,51 @@ def find(text: str, *, allowed_phones: Iterable[str] = FACILITY_PHONES) -> list[
 
 def _id_findings(text: str) -> list[Finding]:
     found = []
-    for match in _ID_TOKEN.finditer(text):
+    for match in patterns.ID_TOKEN.finditer(text):
         token = match.group(0)
         alnum = token.replace("-", "")
         digits = sum(ch.isdigit() for ch in alnum)
         if len(alnum) >= 7 and digits >= 5 and digits < len(alnum):
             found.append(Finding("id", match.start(), match.end(), token))
-    for pattern in (_ID_GROUPED, _SSN):
+    for pattern in (patterns.ID_GROUPED, patterns.SSN):
         for match in pattern.finditer(text):
             if len(_digits(match.group(0))) >= 6:
                 found.append(Finding("id", match.start(), match.end(), match.group(0)))
-    for match in _ID_CUE.finditer(text):
+    for match in patterns.ID_CUE.finditer(text):
         if len(_digits(match.group(1))) >= 4:
             found.append(Finding("id", match.start(1), match.end(1), match.group(1)))
     return found
 
 
 def _date_findings(text: str) -> list[Finding]:
-    found = [Finding("date", m.start(), m.end(), m.group(0)) for m in _DATE.finditer(text)]
-    for match in _BIRTH.finditer(text):
+    found = [Finding("date", m.start(), m.end(), m.group(0)) for m in patterns.DATE.finditer(text)]
+    for match in patterns.BIRTH.finditer(text):
         found.append(Finding("date", match.start(1), match.end(1), match.group(1)))
     return found
 
 
 def _address_findings(text: str) -> list[Finding]:
     found = []
-    for match in _ADDRESS_NUMBERED.finditer(text):
+    for match in patterns.ADDRESS_NUMBERED.finditer(text):
         words = match.group(1).split()
-        if any(w.lower().strip(".") in _NOT_NAMES | _NOT_STREET_NAMES for w in words):
+        if any(
+            w.lower().strip(".") in patterns.NOT_NAMES | patterns.NOT_STREET_NAMES for w in words
+        ):
             continue
         kind = match.group(2).lower()
-        needs_capital = kind in _STREET_CAPITALISED.split("|")
+        needs_capital = kind in patterns.STREET_CAPITALISED.split("|")
         if needs_capital and not all(w[:1].isupper() or w[:1].isdigit() for w in words):
             continue
         found.append(Finding("address", match.start(), match.end(), match.group(0)))
-    for match in _ADDRESS_NAMED.finditer(text):
+    for match in patterns.ADDRESS_NAMED.finditer(text):
         words = match.group(1).split()
-        while words and words[0].lower() in _NAMED_STREET_SKIP:
+        while words and words[0].lower() in patterns.NAMED_STREET_SKIP:
             words.pop(0)
         if not words:
             continue
         start = match.start(1) + match.group(1).index(words[0])
         found.append(Finding("address", start, match.end(), text[start : match.end()]))
-    for pattern in (_PO_BOX, _ZIP, _ZIP_CUE):
+    for pattern in (patterns.PO_BOX, patterns.ZIP, patterns.ZIP_CUE):
         for match in pattern.finditer(text):
             found.append(Finding("address", match.start(), match.end(), match.group(0)))
     return found

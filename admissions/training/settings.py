@@ -7,28 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from admissions.settings_env import number, path
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _float(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from None
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low} and {high}, got {value}")
-    return value
-
-
-def _path(env: Mapping[str, str], name: str, default: Path, root: Path) -> Path:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    path = Path(raw)
-    return path if path.is_absolute() else root / path
 
 
 @dataclass(frozen=True)
@@ -96,50 +77,50 @@ class TrainingSettings:
         mode = env.get("TRAINING_MODE", "auto").strip() or "auto"
         if mode not in ("auto", "full", "finetune"):
             raise ValueError(f"TRAINING_MODE must be auto, full or finetune, got {mode!r}")
-        models = _path(env, "MODELS_DIR", root / "models", root)
+        models = path(env, "MODELS_DIR", root / "models", root)
         extra = {k: env[k] for k in ("SPACY_PIPELINE", "RASA_CACHE_DIRECTORY") if env.get(k)}
-        work_dir = _path(env, "TRAINING_WORK_DIR", root / "var" / "training", root)
+        work_dir = path(env, "TRAINING_WORK_DIR", root / "var" / "training", root)
         # The serving file lives in var/ beside the work dir: a sandboxed work dir (tests)
         # never reaches a real serving file unless RASA_SERVING_FILE names it.
         var_dir = (
             work_dir.parent
             if env.get("TRAINING_WORK_DIR", "").strip()
-            else _path(env, "VAR_DIR", root / "var", root)
+            else path(env, "VAR_DIR", root / "var", root)
         )
         return cls(
-            project=_path(env, "TRAINING_PROJECT_DIR", root, root),
-            data_dir=_path(env, "TRAINING_DATA_DIR", root / "data", root),
-            domain=_path(env, "TRAINING_DOMAIN", root / "domain.yml", root),
-            config=_path(env, "TRAINING_CONFIG", root / "config.yml", root),
-            heldout_dir=_path(env, "TRAINING_HELDOUT_DIR", root / "tests" / "nlu", root),
-            stories_dir=_path(env, "TRAINING_STORIES_DIR", root / "tests" / "stories", root),
-            crisis_cases=_path(
+            project=path(env, "TRAINING_PROJECT_DIR", root, root),
+            data_dir=path(env, "TRAINING_DATA_DIR", root / "data", root),
+            domain=path(env, "TRAINING_DOMAIN", root / "domain.yml", root),
+            config=path(env, "TRAINING_CONFIG", root / "config.yml", root),
+            heldout_dir=path(env, "TRAINING_HELDOUT_DIR", root / "tests" / "nlu", root),
+            stories_dir=path(env, "TRAINING_STORIES_DIR", root / "tests" / "stories", root),
+            crisis_cases=path(
                 env,
                 "TRAINING_CRISIS_CASES",
                 root / "tests" / "admissions" / "crisis_cases.yml",
                 root,
             ),
-            live_model=_path(env, "LIVE_MODEL", models / "admissions.tar.gz", root),
-            history_dir=_path(env, "MODEL_HISTORY_DIR", models / "history", root),
+            live_model=path(env, "LIVE_MODEL", models / "admissions.tar.gz", root),
+            history_dir=path(env, "MODEL_HISTORY_DIR", models / "history", root),
             work_dir=work_dir,
-            rasa_bin=_path(env, "RASA_BIN", root / ".venv" / "rasa" / "bin" / "rasa", root),
+            rasa_bin=path(env, "RASA_BIN", root / ".venv" / "rasa" / "bin" / "rasa", root),
             rasa_url=rasa_url,
             rasa_jwt_secret=env.get("RASA_JWT_SECRET") or None,
             rasa_auth_token=env.get("RASA_AUTH_TOKEN") or None,
             app_db_url=env.get("APP_DB_URL") or cls.app_db_url,
             tracker_db_url=env.get("TRACKER_DB_URL") or cls.tracker_db_url,
-            inbox_threshold=_float(env, "NLU_INBOX_THRESHOLD", cls.inbox_threshold, 0.0, 1.0),
+            inbox_threshold=number(env, "NLU_INBOX_THRESHOLD", cls.inbox_threshold, 0.0, 1.0),
             mode=mode,
-            epoch_fraction=_float(env, "TRAINING_EPOCH_FRACTION", cls.epoch_fraction, 0.01, 5.0),
+            epoch_fraction=number(env, "TRAINING_EPOCH_FRACTION", cls.epoch_fraction, 0.01, 5.0),
             rasa_env=extra,
-            serving_file=_path(env, "RASA_SERVING_FILE", var_dir / "rasa-serving.json", root),
-            drain_seconds=_float(env, "RASA_DRAIN_SECONDS", cls.drain_seconds, 0, 600),
-            nice=int(_float(env, "TRAINING_NICE", cls.nice, 0, 19)),
-            tf_threads=int(_float(env, "TRAINING_TF_THREADS", cls.tf_threads, 1, 64)),
-            max_macro_f1_drop=_float(env, "GATE_MAX_MACRO_F1_DROP", cls.max_macro_f1_drop, 0, 1),
-            max_intent_f1_drop=_float(env, "GATE_MAX_INTENT_F1_DROP", cls.max_intent_f1_drop, 0, 1),
+            serving_file=path(env, "RASA_SERVING_FILE", var_dir / "rasa-serving.json", root),
+            drain_seconds=number(env, "RASA_DRAIN_SECONDS", cls.drain_seconds, 0, 600),
+            nice=int(number(env, "TRAINING_NICE", cls.nice, 0, 19)),
+            tf_threads=int(number(env, "TRAINING_TF_THREADS", cls.tf_threads, 1, 64)),
+            max_macro_f1_drop=number(env, "GATE_MAX_MACRO_F1_DROP", cls.max_macro_f1_drop, 0, 1),
+            max_intent_f1_drop=number(env, "GATE_MAX_INTENT_F1_DROP", cls.max_intent_f1_drop, 0, 1),
             min_intent_error_increase=int(
-                _float(
+                number(
                     env,
                     "GATE_MIN_INTENT_ERROR_INCREASE",
                     cls.min_intent_error_increase,

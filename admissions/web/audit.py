@@ -1,34 +1,23 @@
-"""The audit trail: one append-only row per view, search, export or deletion of transcript data,
-per failed authorisation, and per change staff make. Rows are only ever inserted."""
+"""The audit trail as requests write it: one append-only row per view, search, export or
+deletion of transcript data, per failed authorisation, and per change staff make.
+
+Rows are written by ``admissions.db.audit`` (also used by command lines and background jobs);
+this module adds what a request knows: who is signed in, the address, the refusal caps."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
-from datetime import datetime, timezone
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from admissions.db.models import AUDIT_LOG
+from admissions.db import audit as rows
 from admissions.web import addresses
 from admissions.web.keys import APP_DB, AUDIT, DENIALS, USER, AuditContext
 
 logger = logging.getLogger(__name__)
-
-RESULTS = ("ok", "denied", "unauthenticated", "not_found", "invalid", "throttled", "error")
-# Column sizes of staff_audit_log: longer values are cut so the row is always written.
-USERNAME_CHARS, ACTION_CHARS, CONVERSATION_CHARS, ADDRESS_CHARS, RESULT_CHARS = 64, 40, 255, 64, 20
-
-
-def bounded_id(value: str | None, limit: int = CONVERSATION_CHARS) -> str | None:
-    """A path value cut to ``limit`` characters (marked with "…" when cut)."""
-    if value is None or len(value) <= limit:
-        return value
-    return value[: limit - 1] + "…"
 
 
 def username_detail(key: bytes, username: str, exists: bool) -> dict[str, str]:
@@ -57,36 +46,6 @@ def result_for_status(status: int) -> str:
     return "error"
 
 
-async def insert(
-    conn: AsyncConnection,
-    *,
-    username: str | None,
-    action: str,
-    result: str,
-    conversation_id: str | None = None,
-    address: str | None = None,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    """Insert one audit row in the caller's transaction (the only write path there is)."""
-    await conn.execute(
-        AUDIT_LOG.insert().values(
-            at=datetime.now(timezone.utc),
-            username=username[:USERNAME_CHARS] if username else None,
-            action=action[:ACTION_CHARS],
-            conversation_id=bounded_id(conversation_id),
-            address=(address or "")[:ADDRESS_CHARS] or None,
-            result=result[:RESULT_CHARS],
-            detail=json.dumps(detail, sort_keys=True, default=str) if detail else None,
-        )
-    )
-
-
-async def write(engine: AsyncEngine, **fields: Any) -> None:
-    """Insert one audit row in its own transaction."""
-    async with engine.begin() as conn:
-        await insert(conn, **fields)
-
-
 def _username(request: web.Request) -> str | None:
     user = request.get(USER)
     return user.username if user else None
@@ -111,12 +70,30 @@ async def record(
             return
         if suppressed:
             detail = {**(detail or {}), "suppressed_before": suppressed}
-    await write(
+    await rows.write(
         request.app[APP_DB],
         username=_username(request),
         action=action,
         result=result,
         conversation_id=conversation_id,
+        address=request.remote,
+        detail=detail,
+    )
+
+
+async def for_account(
+    request: web.Request,
+    username: str,
+    action: str,
+    result: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Write an audit row about a sign-in step of ``username`` (who has no session yet)."""
+    await rows.write(
+        request.app[APP_DB],
+        username=username,
+        action=action,
+        result=result,
         address=request.remote,
         detail=detail,
     )

@@ -1,4 +1,5 @@
-"""Staff authentication: Argon2id passwords, server-side sessions, sign-in throttling, roles."""
+"""Staff authentication: Argon2id passwords, server-side sessions, roles (sign-in throttling:
+``throttle``)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ import sqlalchemy as sa
 from aiohttp import web
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from admissions.db.models import LOGIN_ATTEMPTS, ROLES, SESSIONS, USERS
-from admissions.web import audit
+from admissions.db.audit import bounded_id
+from admissions.db.models import ROLES, SESSIONS, USERS
+from admissions.web import audit, throttle
 from admissions.web.keys import AUDIT, SETTINGS, USER, AuditContext, CurrentUser
 from admissions.web.settings import Settings
 
@@ -100,10 +102,6 @@ class Account(NamedTuple):
     roles: frozenset[str]
 
 
-class Throttled(Exception):
-    """This account or address failed too often lately: no password was checked."""
-
-
 class Busy(Exception):
     """Too many password checks are running at once: try again in a moment."""
 
@@ -149,81 +147,6 @@ async def authenticate(
     return Account(row.id, row.username, frozenset(r for r in row.roles.split(",") if r))
 
 
-async def _too_many(
-    conn: AsyncConnection, key: str, address: str, settings: Settings, *, pending: int = 0
-) -> bool:
-    """Whether this account's or address's failures, less ``pending`` own ones, reach a limit."""
-    since = now_utc() - timedelta(minutes=settings.login_window_minutes)
-    t = LOGIN_ATTEMPTS
-    last_ok = (
-        await conn.execute(
-            sa.select(sa.func.max(t.c.at)).where(t.c.username_key == key, t.c.succeeded)
-        )
-    ).scalar()
-    account_since = max(since, last_ok) if last_ok else since
-    account_failures = (
-        await conn.execute(
-            sa.select(sa.func.count()).where(
-                t.c.username_key == key, ~t.c.succeeded, t.c.at > account_since
-            )
-        )
-    ).scalar_one()
-    address_failures = (
-        await conn.execute(
-            sa.select(sa.func.count()).where(
-                t.c.address == address[:64], ~t.c.succeeded, t.c.at > since
-            )
-        )
-    ).scalar_one()
-    return (
-        account_failures - pending >= settings.login_max_failures_account
-        or address_failures - pending >= settings.login_max_failures_address
-    )
-
-
-async def begin_attempt(engine: AsyncEngine, key: str, address: str, settings: Settings) -> int:
-    """Count an attempt *before* its password is checked: stored as a failure until it succeeds.
-
-    The insert comes first and the limit check reads in the same transaction, which holds the
-    table's write lock until it ends (SQLite's single writer; an explicit lock on PostgreSQL),
-    so simultaneous attempts are counted one after another and at most the allowed number get
-    through, in every process. Raises ``Throttled`` (and stores nothing) at the limit.
-    """
-    async with engine.connect() as conn, conn.begin():
-        if conn.dialect.name == "postgresql":
-            await conn.execute(
-                sa.text(f"LOCK TABLE {LOGIN_ATTEMPTS.name} IN SHARE ROW EXCLUSIVE MODE")
-            )
-        result = await conn.execute(
-            LOGIN_ATTEMPTS.insert().values(
-                username_key=key, address=address[:64], at=now_utc(), succeeded=False
-            )
-        )
-        if await _too_many(conn, key, address, settings, pending=1):
-            raise Throttled  # rolls the insert back: a refused attempt is not counted
-    new_id = result.inserted_primary_key
-    if new_id is None:  # pragma: no cover - every supported database returns the new id
-        raise RuntimeError("the database did not return the new attempt's id")
-    return int(new_id[0])
-
-
-async def end_attempt(engine: AsyncEngine, attempt_id: int, *, succeeded: bool) -> None:
-    """Settle a pending attempt: mark it succeeded (a failure stays counted as it is)."""
-    if succeeded:
-        async with engine.begin() as conn:
-            await conn.execute(
-                sa.update(LOGIN_ATTEMPTS)
-                .where(LOGIN_ATTEMPTS.c.id == attempt_id)
-                .values(succeeded=True)
-            )
-
-
-async def drop_attempt(engine: AsyncEngine, attempt_id: int) -> None:
-    """Forget a pending attempt whose password was never checked (the server was busy)."""
-    async with engine.begin() as conn:
-        await conn.execute(sa.delete(LOGIN_ATTEMPTS).where(LOGIN_ATTEMPTS.c.id == attempt_id))
-
-
 async def check_password(
     engine: AsyncEngine,
     username: str,
@@ -239,15 +162,15 @@ async def check_password(
     ever verified. Raises ``Throttled`` or ``Busy``.
     """
     key = username_key(username)
-    attempt = await begin_attempt(engine, key, address, settings)
+    attempt = await throttle.begin_attempt(engine, key, address, settings)
     try:
         account = await authenticate(
             engine, username, password, slots=slots, wait=settings.password_check_wait_seconds
         )
     except Busy:
-        await drop_attempt(engine, attempt)
+        await throttle.drop_attempt(engine, attempt)
         raise
-    await end_attempt(engine, attempt, succeeded=account is not None)
+    await throttle.end_attempt(engine, attempt, succeeded=account is not None)
     return account
 
 
@@ -345,19 +268,34 @@ def session_token(request: web.Request) -> str | None:
     return request.cookies.get(session_cookie_name(request, request.app[SETTINGS])) or None
 
 
+def set_strict_cookie(
+    response: web.StreamResponse,
+    name: str,
+    value: str,
+    request: web.Request,
+    settings: Settings,
+    *,
+    path: str = "/",
+    max_age: int | None = None,
+) -> None:
+    """A cookie no script reads and no other site sends: HttpOnly, SameSite=Strict, and
+    Secure when served over HTTPS."""
+    response.set_cookie(
+        name,
+        value,
+        path=path,
+        httponly=True,
+        samesite="Strict",
+        secure=is_secure(request, settings),
+        max_age=max_age,
+    )
+
+
 def set_session_cookie(
     response: web.StreamResponse, token: str, request: web.Request, settings: Settings
 ) -> None:
     """HttpOnly, SameSite=Strict, Secure (and ``__Host-``) when served over HTTPS."""
-    secure = is_secure(request, settings)
-    response.set_cookie(
-        session_cookie_name(request, settings),
-        token,
-        path="/",
-        httponly=True,
-        samesite="Strict",
-        secure=secure,
-    )
+    set_strict_cookie(response, session_cookie_name(request, settings), token, request, settings)
 
 
 def clear_session_cookie(response: web.StreamResponse) -> None:
@@ -418,7 +356,7 @@ def _unvalidated_path_id(ctx: AuditContext, *, keep: int) -> None:
     if cid is None or len(cid) <= keep:
         return
     ctx.detail["path_id_length"] = len(cid)
-    ctx.conversation_id = audit.bounded_id(cid, keep) if keep else None
+    ctx.conversation_id = bounded_id(cid, keep) if keep else None
 
 
 def login_url(request: web.Request) -> str:

@@ -9,36 +9,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from admissions.settings_env import flag, number
+
 logger = logging.getLogger(__name__)
 
 MIN_SECRET_BYTES = 32
 
 
-def _number(env: Mapping[str, str], name: str, default: float, low: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from None
-    if value < low:
-        raise ValueError(f"{name} must be at least {low:g}, got {raw}")
-    return value
-
-
-def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if not raw:
-        return default
-    return raw in ("1", "true", "yes", "on")
-
-
 def _idle_minutes(env: Mapping[str, str], default: float) -> float:
     """``CHAT_IDLE_MINUTES`` (or the older ``CHAT_IDLE_HOURS``), at least half a minute."""
     if env.get("CHAT_IDLE_MINUTES", "").strip():
-        return _number(env, "CHAT_IDLE_MINUTES", default, 0.5)
-    return _number(env, "CHAT_IDLE_HOURS", default / 60, 0.01) * 60
+        return number(env, "CHAT_IDLE_MINUTES", default, 0.5)
+    return number(env, "CHAT_IDLE_HOURS", default / 60, 0.01) * 60
 
 
 def load_secret(env: Mapping[str, str]) -> bytes:
@@ -107,14 +89,14 @@ class ChatConfig:
             rasa_url=(env.get("RASA_URL") or cls.rasa_url).rstrip("/"),
             rasa_jwt_secret=env.get("RASA_JWT_SECRET", ""),
             rasa_serving_file=env.get("RASA_SERVING_FILE", "").strip(),
-            rasa_timeout=_number(env, "CHAT_RASA_TIMEOUT", cls.rasa_timeout, 0.1),
+            rasa_timeout=number(env, "CHAT_RASA_TIMEOUT", cls.rasa_timeout, 0.1),
             secret=load_secret(env),
             idle_minutes=_idle_minutes(env, cls.idle_minutes),
-            session_burst=_number(env, "CHAT_SESSION_BURST", cls.session_burst, 1),
-            session_rate=_number(env, "CHAT_SESSION_RATE", cls.session_rate, 0.001),
-            address_burst=_number(env, "CHAT_ADDRESS_BURST", cls.address_burst, 1),
-            address_rate=_number(env, "CHAT_ADDRESS_RATE", cls.address_rate, 0.001),
-            start_burst=_number(env, "CHAT_START_BURST", cls.start_burst, 1),
-            start_rate=_number(env, "CHAT_START_RATE", cls.start_rate, 0.0001),
-            demo_page=_flag(env, "DEMO_PAGE", cls.demo_page),
+            session_burst=number(env, "CHAT_SESSION_BURST", cls.session_burst, 1),
+            session_rate=number(env, "CHAT_SESSION_RATE", cls.session_rate, 0.001),
+            address_burst=number(env, "CHAT_ADDRESS_BURST", cls.address_burst, 1),
+            address_rate=number(env, "CHAT_ADDRESS_RATE", cls.address_rate, 0.001),
+            start_burst=number(env, "CHAT_START_BURST", cls.start_burst, 1),
+            start_rate=number(env, "CHAT_START_RATE", cls.start_rate, 0.0001),
+            demo_page=flag(env, "DEMO_PAGE", cls.demo_page),
         )

@@ -23,19 +23,11 @@ import sys
 import time
 from collections.abc import Sequence
 
-from admissions.db import migrate, staff, synthetic
+from admissions.db import audit, migrate, staff, synthetic
 from admissions.db.engine import create_engine, create_sync_engine, ensure_sqlite_dir
 from admissions.training.settings import TrainingSettings
-from admissions.web import accounts, audit, auth, retention
+from admissions.web import accounts, auth, retention
 from admissions.web.settings import Settings
-
-
-def _actor() -> str:
-    try:
-        name = getpass.getuser()
-    except (KeyError, OSError):
-        name = "unknown"
-    return f"cli:{name}"[:64]
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -60,14 +52,7 @@ async def _create_user(
         password_hash = auth.hash_password(password)
         async with engine.begin() as conn:
             detail = await accounts.create(conn, key, roles, password_hash)
-            await audit.insert(
-                conn,
-                username=_actor(),
-                action="user_create",
-                result="ok",
-                address="cli",
-                detail=detail,
-            )
+            await audit.insert_for_cli(conn, "user_create", detail)
     except accounts.AccountError as exc:
         raise SystemExit(f"error: {exc} Nothing changed.") from None
     finally:
@@ -91,9 +76,7 @@ async def _change_user(settings: Settings, username: str, action: str, password:
                 detail = await accounts.set_password(conn, row.id, password_hash)
             else:
                 detail = await accounts.reset_second_factor(conn, row.id)
-            await audit.insert(
-                conn, username=_actor(), action=action, result="ok", address="cli", detail=detail
-            )
+            await audit.insert_for_cli(conn, action, detail)
     except accounts.AccountError as exc:
         raise SystemExit(f"error: {exc} Nothing changed.") from None
     finally:
@@ -110,7 +93,7 @@ async def _purge(settings: Settings, dry_run: bool, days: int | None) -> None:
                 tracker_db,
                 app_db,
                 retention_days=days or settings.retention_days,
-                actor=_actor(),
+                actor=audit.cli_actor(),
                 address="cli",
                 dry_run=True,
             )
@@ -125,7 +108,7 @@ async def _purge(settings: Settings, dry_run: bool, days: int | None) -> None:
             tracker_db,
             app_db,
             settings,
-            actor=_actor(),
+            actor=audit.cli_actor(),
             address="cli",
             training=TrainingSettings.from_env(),
         )

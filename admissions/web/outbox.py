@@ -28,9 +28,8 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from admissions.db import outbox, transcripts
+from admissions.db import audit, outbox, transcripts
 from admissions.handoff import envelope, packet, signature
-from admissions.web import audit
 from admissions.web.keys import APP_DB, FACILITY, OUTBOX, SETTINGS, TRACKER_DB
 from admissions.web.settings import WebhookSettings
 

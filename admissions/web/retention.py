@@ -22,10 +22,9 @@ from datetime import datetime, timedelta, timezone
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from admissions.db import staff, transcripts
+from admissions.db import audit, staff, transcripts
 from admissions.training import history, inbox, nludata
 from admissions.training.settings import TrainingSettings
-from admissions.web import audit
 from admissions.web.keys import (
     APP_DB,
     RETENTION_TASK,

@@ -11,25 +11,8 @@ from urllib.parse import urlsplit
 
 from admissions.db.models import ROLES
 from admissions.facility import default_facility_path
+from admissions.settings_env import flag, seconds, whole
 from admissions.web import addresses
-
-
-def _int(env: Mapping[str, str], name: str, default: int, low: int = 0) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
-    if value < low:
-        raise ValueError(f"{name} must be at least {low}, got {value}")
-    return value
-
-
-def _flag(env: Mapping[str, str], name: str) -> bool:
-    return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
-
 
 # Roles that must sign in with a second factor (TOTP): admin always, others by configuration.
 TOTP_ALWAYS = ("admin",)
@@ -43,19 +26,6 @@ def _totp_roles(env: Mapping[str, str]) -> tuple[str, ...]:
                 f"ADMISSIONS_WEB_TOTP_ROLES: unknown role {name!r} (use {', '.join(ROLES)})"
             )
     return tuple(sorted({*TOTP_ALWAYS, *names}))
-
-
-def _seconds(env: Mapping[str, str], name: str, default: float, low: float = 0.0) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number of seconds, got {raw!r}") from None
-    if value < low:
-        raise ValueError(f"{name} must be at least {low:g}, got {value:g}")
-    return value
 
 
 def check_webhook_url(url: str) -> str:
@@ -122,11 +92,11 @@ class WebhookSettings:
         return cls(
             url=url,
             secret=secret,
-            timeout_seconds=_seconds(env, "CRM_WEBHOOK_TIMEOUT_SECONDS", 10.0, 0.1),
-            max_attempts=_int(env, "CRM_WEBHOOK_MAX_ATTEMPTS", 12, 1),
-            retry_seconds=_seconds(env, "CRM_WEBHOOK_RETRY_SECONDS", 30.0, 0.01),
-            retry_max_seconds=_seconds(env, "CRM_WEBHOOK_RETRY_MAX_SECONDS", 3600.0, 0.01),
-            interval_seconds=_seconds(env, "CRM_WEBHOOK_INTERVAL_SECONDS", 10.0, 0.01),
+            timeout_seconds=seconds(env, "CRM_WEBHOOK_TIMEOUT_SECONDS", 10.0, 0.1),
+            max_attempts=whole(env, "CRM_WEBHOOK_MAX_ATTEMPTS", 12, 1),
+            retry_seconds=seconds(env, "CRM_WEBHOOK_RETRY_SECONDS", 30.0, 0.01),
+            retry_max_seconds=seconds(env, "CRM_WEBHOOK_RETRY_MAX_SECONDS", 3600.0, 0.01),
+            interval_seconds=seconds(env, "CRM_WEBHOOK_INTERVAL_SECONDS", 10.0, 0.01),
         )
 
 
@@ -185,21 +155,21 @@ class Settings:
             tracker_db_url=env.get("TRACKER_DB_URL") or cls.tracker_db_url,
             app_db_url=env.get("APP_DB_URL") or cls.app_db_url,
             host=env.get("ADMISSIONS_WEB_HOST") or cls.host,
-            port=_int(env, "ADMISSIONS_WEB_PORT", cls.port, low=1),
+            port=whole(env, "ADMISSIONS_WEB_PORT", cls.port, low=1),
             facility_file=Path(env["FACILITY_FILE"])
             if env.get("FACILITY_FILE")
             else default_facility_path(),
-            retention_days=_int(env, "RETENTION_DAYS", cls.retention_days, low=1),
-            retention_interval_minutes=_int(
+            retention_days=whole(env, "RETENTION_DAYS", cls.retention_days, low=1),
+            retention_interval_minutes=whole(
                 env, "RETENTION_INTERVAL_MINUTES", cls.retention_interval_minutes
             ),
-            session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", cls.session_idle_minutes, 1),
-            session_max_hours=_int(env, "SESSION_MAX_HOURS", cls.session_max_hours, 1),
-            trust_proxy=_flag(env, "ADMISSIONS_WEB_TRUST_PROXY") or bool(proxies),
+            session_idle_minutes=whole(env, "SESSION_IDLE_MINUTES", cls.session_idle_minutes, 1),
+            session_max_hours=whole(env, "SESSION_MAX_HOURS", cls.session_max_hours, 1),
+            trust_proxy=flag(env, "ADMISSIONS_WEB_TRUST_PROXY") or bool(proxies),
             trusted_proxies=proxies,
-            secure_cookies=_flag(env, "ADMISSIONS_WEB_SECURE_COOKIES"),
+            secure_cookies=flag(env, "ADMISSIONS_WEB_SECURE_COOKIES"),
             allowed_origins=origins,
-            password_checks=_int(env, "ADMISSIONS_WEB_PASSWORD_CHECKS", cls.password_checks, 1),
+            password_checks=whole(env, "ADMISSIONS_WEB_PASSWORD_CHECKS", cls.password_checks, 1),
             totp_roles=_totp_roles(env),
             webhook=WebhookSettings.from_env(env),
         )

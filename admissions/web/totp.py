@@ -21,7 +21,7 @@ import segno
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from admissions.db import second_factor
-from admissions.web import auth
+from admissions.web import auth, throttle
 from admissions.web.settings import Settings
 
 DIGITS = 6
@@ -124,13 +124,13 @@ async def check_code(
     enrolling: bool = False,
 ) -> Method | None:
     """Count, then check one second-factor code: a TOTP code, or (not while enrolling) a
-    recovery code. Returns how it was proved, or None. Raises ``auth.Throttled``.
+    recovery code. Returns how it was proved, or None. Raises ``throttle.Throttled``.
 
     The attempt is stored as a failure before the code is checked (as for passwords), so
     simultaneous guesses cannot pass the limit; the accepted step is recorded in the same
     transaction as the check, so a code cannot be used twice.
     """
-    attempt = await auth.begin_attempt(engine, attempt_key(username), address, settings)
+    attempt = await throttle.begin_attempt(engine, attempt_key(username), address, settings)
     method: Method | None = None
     async with engine.begin() as conn:
         row = await second_factor.factor(conn, user_id)
@@ -143,5 +143,5 @@ async def check_code(
             elif not enrolling and looks_like_recovery_code(code):
                 if await second_factor.use_recovery_code(conn, user_id, recovery_hash(code)):
                     method = Method.RECOVERY
-    await auth.end_attempt(engine, attempt, succeeded=method is not None)
+    await throttle.end_attempt(engine, attempt, succeeded=method is not None)
     return method

@@ -240,7 +240,8 @@ def build(conversation_id: str, events: list[dict[str, Any]]) -> Transcript:
                     titles[payload] = title
             turns.append(_bot_turn(event, ts))
         elif kind == "session_started":
-            turns.append(Turn(kind="session", timestamp=ts))
+            if not (event.get("metadata") or {}).get("rolled"):  # a long chat rolled on: same visit
+                turns.append(Turn(kind="session", timestamp=ts))
         elif kind == "slot":
             name = _text(event.get("name"))
             value = event.get("value")

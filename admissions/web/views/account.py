@@ -9,7 +9,7 @@ from aiohttp import web
 
 from admissions.db import second_factor as factors
 from admissions.db import staff
-from admissions.web import addresses, audit, auth
+from admissions.web import addresses, audit, auth, throttle
 from admissions.web.keys import APP_DB, AUDIT_KEY, PASSWORD_SLOTS, SETTINGS, USER
 from admissions.web.middlewares import LOGIN_CSRF_COOKIE
 from admissions.web.responses import redirect
@@ -61,7 +61,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         account = await auth.check_password(
             engine, username, password, address, settings, request.app[PASSWORD_SLOTS]
         )
-    except auth.Throttled:
+    except throttle.Throttled:
         await audit.record(request, "login", "throttled", detail=await _tried(request, key))
         logger.info("sign-in throttled")
         return _login_form(request, error=THROTTLED, status=429, next_url=next_url)
@@ -87,13 +87,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     if old:
         await auth.end_session(engine, auth.token_hash(old))
     token = await auth.create_session(engine, account.id)
-    await audit.write(
-        engine,
-        username=account.username,
-        action="login",
-        result="ok",
-        address=request.remote,
-    )
+    await audit.for_account(request, account.username, "login", "ok")
     response = redirect(next_url)
     auth.clear_session_cookie(response)
     auth.set_session_cookie(response, token, request, settings)
@@ -160,7 +154,7 @@ async def password_change(request: web.Request) -> web.StreamResponse:
         new_hash = await auth.argon2(
             slots, settings.password_check_wait_seconds, auth.hash_password, new
         )
-    except auth.Throttled:
+    except throttle.Throttled:
         return page("Too many wrong passwords. Wait 15 minutes and try again.", 429)
     except auth.Busy:
         response = page(BUSY, 503)

@@ -22,29 +22,14 @@ from admissions.web.responses import redirect
 from admissions.web.templating import conversation_url
 from admissions.web.transcript import Transcript, build
 from admissions.web.views.forms import parse_list_form
-from admissions.web.views.lookup import conversation_summaries
+from admissions.web.views.lookup import conversation_summaries, load_transcript
 from admissions.web.views.overnight import closed_at
 
 MAX_NOTE_LENGTH = 4000
 
 
 async def _load(request: web.Request, conversation_id: str) -> Transcript:
-    return (await _load_events(request, conversation_id))[0]
-
-
-async def _load_events(
-    request: web.Request, conversation_id: str
-) -> tuple[Transcript, list[dict[str, Any]]]:
-    async with request.app[TRACKER_DB].connect() as conn:
-        events = await transcripts.conversation_events(conn, conversation_id)
-    if not events:
-        raise web.HTTPNotFound(text="No conversation with that id (it may have been purged).")
-    transcript = build(conversation_id, events)
-    if transcript.forget_requested:
-        raise web.HTTPGone(
-            text="The visitor asked to be forgotten; this conversation is waiting for deletion."
-        )
-    return transcript, events
+    return (await load_transcript(request, conversation_id))[0]
 
 
 @auth.protected("admissions", action="list")
@@ -102,7 +87,7 @@ async def conversation_list(request: web.Request) -> dict[str, Any]:
 async def transcript_page(request: web.Request) -> web.StreamResponse:
     """GET /staff/conversations/{cid}: the chat, NLU details, slots, fit, notes, review."""
     cid = request.match_info["cid"]
-    transcript, events = await _load_events(request, cid)
+    transcript, events = await load_transcript(request, cid)
     # the handoff packet heads the page (this page is for the admissions role only)
     record = packet.from_events(cid, events)
     async with request.app[APP_DB].connect() as conn:

@@ -18,7 +18,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from admissions.db import second_factor, staff
-from admissions.web import addresses, audit, auth, totp
+from admissions.web import addresses, audit, auth, throttle, totp
 from admissions.web.keys import APP_DB, AUDIT, FACILITY, SETTINGS, USER
 from admissions.web.middlewares import LOGIN_CSRF_COOKIE
 from admissions.web.responses import redirect
@@ -54,23 +54,17 @@ async def start(
     token = secrets.token_urlsafe(32)
     async with engine.begin() as conn:
         await second_factor.add_pending(conn, auth.token_hash(token), account.id, stage)
-    await audit.write(
-        engine,
-        username=account.username,
-        action="login_password",
-        result="ok",
-        address=request.remote,
-        detail={"second_factor": stage},
+    await audit.for_account(
+        request, account.username, "login_password", "ok", {"second_factor": stage}
     )
     path = CODE_PATH if stage == "code" else ENROL_PATH
     response = redirect(f"{path}?next={quote(next_url, safe='')}")
-    response.set_cookie(
+    auth.set_strict_cookie(
+        response,
         _pending_name(request, settings),
         token,
-        path="/",
-        httponly=True,
-        samesite="Strict",
-        secure=auth.is_secure(request, settings),
+        request,
+        settings,
         max_age=settings.second_factor_minutes * 60,
     )
     response.del_cookie(LOGIN_CSRF_COOKIE, path=auth.LOGIN_PATH)
@@ -111,14 +105,9 @@ def sign_in_page(
     response = aiohttp_jinja2.render_template(
         template, request, {**context, "login_csrf": token}, status=status
     )
-    response.set_cookie(
-        LOGIN_CSRF_COOKIE,
-        token,
-        path=auth.LOGIN_PATH,
-        httponly=True,
-        samesite="Strict",
-        secure=auth.is_secure(request, request.app[SETTINGS]),
-        max_age=3600,
+    settings = request.app[SETTINGS]
+    auth.set_strict_cookie(
+        response, LOGIN_CSRF_COOKIE, token, request, settings, path=auth.LOGIN_PATH, max_age=3600
     )
     return response
 
@@ -135,14 +124,7 @@ async def _finish(
     if old:
         await auth.end_session(engine, auth.token_hash(old))
     token = await auth.create_session(engine, user.id)
-    await audit.write(
-        engine,
-        username=user.username,
-        action="login",
-        result="ok",
-        address=request.remote,
-        detail=detail,
-    )
+    await audit.for_account(request, user.username, "login", "ok", detail)
     auth.clear_session_cookie(response)
     auth.set_session_cookie(response, token, request, settings)
     _clear_pending(response, request)
@@ -183,27 +165,15 @@ async def code_submit(request: web.Request) -> web.StreamResponse:
             addresses.bucket(request.remote),
             request.app[SETTINGS],
         )
-    except auth.Throttled:
+    except throttle.Throttled:
         async with engine.begin() as conn:
             await second_factor.end_pending(conn, hashed)
-        await audit.write(
-            engine,
-            username=user.username,
-            action="login_second_factor",
-            result="throttled",
-            address=request.remote,
-        )
+        await audit.for_account(request, user.username, "login_second_factor", "throttled")
         logger.info("second-factor step throttled")
         context = {"error": THROTTLED, "next": next_url}
         return sign_in_page(request, "staff/login_code.html", context, status=429)
     if method is None:
-        await audit.write(
-            engine,
-            username=user.username,
-            action="login_second_factor",
-            result="denied",
-            address=request.remote,
-        )
+        await audit.for_account(request, user.username, "login_second_factor", "denied")
         logger.info("second-factor code refused")
         context = {"error": WRONG_CODE, "next": next_url}
         return sign_in_page(request, "staff/login_code.html", context, status=401)
@@ -231,7 +201,7 @@ async def _enrol_context(request: web.Request, user_id: int, username: str) -> d
 async def _confirm(request: web.Request, user_id: int, username: str, code: str) -> list[str]:
     """Check the first code of an enrolment; on success store and return new recovery codes.
 
-    Raises ``auth.Throttled``; returns ``[]`` when the code is wrong. Audited either way.
+    Raises ``throttle.Throttled``; returns ``[]`` when the code is wrong. Audited either way.
     """
     engine = request.app[APP_DB]
     method = await totp.check_code(
@@ -275,7 +245,6 @@ async def enrol_submit(request: web.Request) -> web.StreamResponse:
     if found is None:
         return _expired(request)
     hashed, user = found
-    engine = request.app[APP_DB]
 
     async def again(error: str, status: int) -> web.Response:
         context = {
@@ -289,28 +258,14 @@ async def enrol_submit(request: web.Request) -> web.StreamResponse:
 
     try:
         codes = await _confirm(request, user.id, user.username, str(form.get("code", ""))[:64])
-    except auth.Throttled:
-        await audit.write(
-            engine,
-            username=user.username,
-            action="totp_enrol",
-            result="throttled",
-            address=request.remote,
-        )
+    except throttle.Throttled:
+        await audit.for_account(request, user.username, "totp_enrol", "throttled")
         return await again(THROTTLED, 429)
     if not codes:
-        await audit.write(
-            engine, username=user.username, action="totp_enrol", result="denied",
-            address=request.remote,
-        )  # fmt: skip
+        await audit.for_account(request, user.username, "totp_enrol", "denied")
         return await again(WRONG_CODE, 400)
-    await audit.write(
-        engine,
-        username=user.username,
-        action="totp_enrol",
-        result="ok",
-        address=request.remote,
-        detail={"at": "sign-in", "recovery_codes": len(codes)},
+    await audit.for_account(
+        request, user.username, "totp_enrol", "ok", {"at": "sign-in", "recovery_codes": len(codes)}
     )
     page = aiohttp_jinja2.render_template(
         "staff/recovery_codes.html", request, {"codes": codes, "next": next_url}
@@ -351,7 +306,7 @@ async def settings_enrol(request: web.Request) -> web.StreamResponse:
             return redirect("/staff/second-factor")
     try:
         codes = await _confirm(request, user.id, user.username, str(form.get("code", ""))[:64])
-    except auth.Throttled:
+    except throttle.Throttled:
         raise web.HTTPTooManyRequests(text=THROTTLED) from None
     if not codes:
         context = {
