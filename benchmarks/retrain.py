@@ -8,16 +8,19 @@ and test stories), with a live model (``--model``, or one trained here with the 
 it starts real Rasa (JWT auth, through ``admissions.training.serving`` as ``make run`` does)
 and action servers, then:
 
-1. **no retraining**: a visitor chats once a second for ``--quiet-seconds``; its turn times
-   are the baseline (p95, slowest);
+1. **no retraining**: visitors chat once a second for ``--quiet-seconds`` (a new visitor
+   every 25 turns, in every window: Rasa's turn time grows with the conversation's length);
+   their turn times are the baseline (p95, slowest);
 2. ``--runs`` times: adds two new examples through the app's writer and runs the whole
    retraining (snapshot, validate, train, evaluate, gate) with promotion — a process swap —
    measuring the wall time until the chat proxy's serving file names the new process
-   (``seconds_to_live``) while the same visitor keeps chatting (p95 and slowest turn);
+   (``seconds_to_live``) while visitors keep chatting (p95 and slowest turn, also per step);
 3. ``--swaps`` model swaps alone (a second Rasa process, smoke conversation, switch, drain),
    alternating between the live model and the newest candidate, with the visitor chatting.
 
 Peak memory is the largest resident set of the ``rasa train`` process (``wait4`` rusage).
+``cpu_others_share``: the share of all CPUs used by processes this benchmark did not start
+(other users of a shared machine); two windows' chat figures compare only when it is close.
 Figures go to ``benchmarks/results/retrain.json`` and ``--md`` (a Markdown summary).
 """
 
@@ -45,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 from admissions.db import migrate  # noqa: E402
 from admissions.db.engine import create_engine  # noqa: E402
 from admissions.training import history, nludata, pipeline, serving  # noqa: E402
-from tests.training import servers  # noqa: E402
+from scripts import retrain_stack as servers  # noqa: E402
 
 NEW_EXAMPLES = [
     ("ask_cost", "what would the evening sessions set me back"),
@@ -65,12 +68,65 @@ def p95(values: list[float]) -> float | None:
     return round(ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)], 2)
 
 
+def _busy_cpu_seconds() -> float:
+    """CPU seconds the whole machine has been busy (``/proc/stat``; steal counts as busy)."""
+    with open("/proc/stat") as handle:
+        v = [int(x) for x in handle.readline().split()[1:9]]
+    return (sum(v) - v[3] - v[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def _our_cpu_seconds() -> float:
+    """CPU seconds used by this benchmark and every process it started (Rasa, actions,
+    training, tests), alive or reaped."""
+    procs: dict[int, tuple[int, int]] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        procs[int(name)] = (int(fields[1]), sum(int(x) for x in fields[11:15]))
+    total, todo = 0, [os.getpid()]
+    while todo:
+        pid = todo.pop()
+        total += procs.get(pid, (0, 0))[1]
+        todo += [child for child, (parent, _) in procs.items() if parent == pid]
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+class CpuWindow:
+    """How busy the machine was during a window, and how much of that was someone else's
+    work (other users of a shared machine): the chat figures of two windows only compare
+    when ``others_share`` is about the same."""
+
+    def __init__(self) -> None:
+        self.wall, self.busy, self.ours = time.monotonic(), _busy_cpu_seconds(), _our_cpu_seconds()
+
+    def figures(self) -> dict[str, float]:
+        """Busy share of all CPUs, and the share used by processes outside this benchmark."""
+        capacity = (time.monotonic() - self.wall) * (os.cpu_count() or 1)
+        busy = _busy_cpu_seconds() - self.busy
+        others = max(0.0, busy - (_our_cpu_seconds() - self.ours))
+        return {
+            "cpu_busy_share": round(busy / capacity, 2) if capacity else 0.0,
+            "cpu_others_share": round(others / capacity, 2) if capacity else 0.0,
+        }
+
+
 class Chatter(threading.Thread):
-    """A visitor chatting once a second; records every turn's time and any failure.
+    """Visitors chatting once a second; records every turn's time and any failure.
 
     Turns go to whichever Rasa process serves when the turn starts (``stack.rasa_url`` reads
     the serving file, as the chat proxy does), one at a time, as the proxy sends them.
+    A new visitor starts every ``TURNS_PER_VISITOR`` turns, in every window alike: Rasa's
+    turn time grows with the length of the conversation (it loads and replays the whole
+    tracker), so one endless conversation made the long retraining window look up to ten
+    times slower than the one-minute window without retraining when it was not.
     """
+
+    TURNS_PER_VISITOR = 25
 
     def __init__(self, stack: servers.Stack) -> None:
         super().__init__(daemon=True)
@@ -78,6 +134,7 @@ class Chatter(threading.Thread):
         self.stop = threading.Event()
         self.turns, self.failures = 0, 0
         self.times: list[float] = []
+        self.started: list[float] = []  # monotonic start of each turn (same order as times)
         self.switched_at: list[float] = []  # monotonic times the serving URL changed
 
     @property
@@ -89,6 +146,8 @@ class Chatter(threading.Thread):
         lines = ["hi", "what does it cost", "I work nights", "thanks", "ok"]
         url = self.stack.rasa_url
         while not self.stop.is_set():
+            if self.turns and self.turns % self.TURNS_PER_VISITOR == 0:
+                self.sender = f"bench-{uuid.uuid4().hex[:8]}"
             started = time.monotonic()
             try:
                 if not self.stack.say(self.sender, lines[self.turns % len(lines)]):
@@ -96,11 +155,25 @@ class Chatter(threading.Thread):
             except Exception:  # noqa: BLE001 - counted, not raised
                 self.failures += 1
             self.times.append(time.monotonic() - started)
+            self.started.append(started)
             self.turns += 1
             self.stop.wait(1.0)
             if self.stack.rasa_url != url:
                 url = self.stack.rasa_url
                 self.switched_at.append(time.monotonic())
+
+    def by_step(self, marks: list[tuple[float, str | None]]) -> dict[str, dict[str, Any]]:
+        """p95, slowest and count of the turns that started during each step of a run
+        (``marks``: monotonic time each step began), to see which step slows the chat."""
+        out: dict[str, dict[str, Any]] = {}
+        for i, (begin, step) in enumerate(marks):
+            end = marks[i + 1][0] if i + 1 < len(marks) else math.inf
+            times = [d for t, d in zip(self.started, self.times, strict=False) if begin <= t < end]
+            if times:
+                name = step or "after"
+                key = name if name not in out else f"{name}#{i}"
+                out[key] = {"turns": len(times), "p95": p95(times), "max": round(max(times), 2)}
+        return out
 
     def figures(self) -> dict[str, Any]:
         """Turns, failures, p95 and slowest turn."""
@@ -130,12 +203,30 @@ class Watcher(threading.Thread):
 
 def _quiet(stack: servers.Stack, seconds: float) -> dict[str, Any]:
     """The same chat with nothing else going on: the baseline."""
-    chatter = Chatter(stack)
+    chatter, cpu = Chatter(stack), CpuWindow()
     chatter.start()
     time.sleep(seconds)
     chatter.stop.set()
     chatter.join(timeout=60)
-    return chatter.figures()
+    return {**chatter.figures(), **cpu.figures()}
+
+
+async def _watch_steps(
+    engine: Any, run_id: int, stop: asyncio.Event, marks: list[tuple[float, str | None]]
+) -> None:
+    """Note when the run's current step changes (polls its row twice a second)."""
+    last: Any = object()
+    while not stop.is_set():
+        async with engine.connect() as conn:
+            row = await history.get_run(conn, run_id)
+        step = row.step if row is not None else None
+        if step != last:
+            marks.append((time.monotonic(), step))
+            last = step
+        try:
+            await asyncio.wait_for(stop.wait(), 0.5)
+        except asyncio.TimeoutError:
+            pass
 
 
 async def _one_run(stack: servers.Stack, settings: Any, engine: Any, i: int) -> dict[str, Any]:
@@ -147,12 +238,17 @@ async def _one_run(stack: servers.Stack, settings: Any, engine: Any, i: int) -> 
     async with engine.begin() as conn:
         run_id = await history.create_run(conn, "benchmark", True)
     before = stack.status()["model_file"]
-    chatter, watcher = Chatter(stack), Watcher(stack)
+    chatter, watcher, cpu = Chatter(stack), Watcher(stack), CpuWindow()
     chatter.start()
     watcher.start()
     started = time.monotonic()
+    marks: list[tuple[float, str | None]] = []
+    stop_watching = asyncio.Event()
+    step_watch = asyncio.create_task(_watch_steps(engine, run_id, stop_watching, marks))
     status = await pipeline.run(settings, engine, run_id)
     elapsed = time.monotonic() - started
+    stop_watching.set()
+    await step_watch
     chatter.stop.set()
     watcher.stop.set()
     chatter.join(timeout=60)
@@ -186,6 +282,8 @@ async def _one_run(stack: servers.Stack, settings: Any, engine: Any, i: int) -> 
         "gate_failures": [c["summary"] for c in gate.get("checks", []) if not c["passed"]],
     }
     figures.update(chatter.figures())
+    figures.update(cpu.figures())
+    figures["chat_by_step"] = chatter.by_step(marks)
     return figures
 
 
@@ -201,7 +299,7 @@ async def _swaps(stack: servers.Stack, settings: Any, engine: Any, n: int) -> di
     others = [m["row"] for m in models if m["row"].id != current.id]
     if not others or n < 1:
         return {"seconds_to_switch": []}
-    chatter = Chatter(stack)
+    chatter, cpu = Chatter(stack), CpuWindow()
     chatter.start()
     to_switch, total = [], []
     # There and back: an even number of swaps, so the live model serves again at the end.
@@ -218,7 +316,12 @@ async def _swaps(stack: servers.Stack, settings: Any, engine: Any, n: int) -> di
         total.append(round(result.seconds_total, 1))
     chatter.stop.set()
     chatter.join(timeout=60)
-    return {"seconds_to_switch": to_switch, "seconds_total": total, **chatter.figures()}
+    return {
+        "seconds_to_switch": to_switch,
+        "seconds_total": total,
+        **chatter.figures(),
+        **cpu.figures(),
+    }
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
@@ -260,8 +363,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         "load_average_at_start": [round(x, 1) for x in load_before],
         "load_average_at_end": [round(x, 1) for x in os.getloadavg()],
         "config": "config.yml (production: DIET 80 epochs, TED 40; fine-tune epoch fraction "
-        f"{settings.epoch_fraction}); training at nice {settings.nice}, "
-        f"{settings.tf_threads} TensorFlow threads",
+        f"{settings.epoch_fraction}); training and evaluation at nice {settings.nice}"
+        + (" in the idle scheduling class, paused during chat turns" if settings.nice >= 19 else "")
+        + f", {settings.tf_threads} TensorFlow threads; a new visitor every "
+        f"{Chatter.TURNS_PER_VISITOR} chat turns",
         "gate": {
             "max_macro_f1_drop": settings.max_macro_f1_drop,
             "max_intent_f1_drop": settings.max_intent_f1_drop,
@@ -308,6 +413,10 @@ def markdown(figures: dict[str, Any]) -> str:
         f"| chat p95, no retraining | {figures['chat_p95_no_retraining_seconds']} s | |",
         f"| chat p95, during retraining | {figures['chat_p95_during_retraining_seconds']} s "
         f"(×{ratio}) | ≤ 2×: {ok(ratio, 2)} |",
+        f"| CPU used by other users (no retraining / retraining) | "
+        f"{figures['no_retraining'].get('cpu_others_share')} / "
+        f"{max((r.get('cpu_others_share') or 0 for r in figures['runs']), default=None)} "
+        "of all CPUs | comparable only if close |",
         f"| slowest chat turn during retraining | "
         f"{figures['slowest_chat_turn_during_retraining_seconds']} s | |",
         f"| slowest chat turn during swaps | {swap_slowest} s | ≤ 1 s: {ok(swap_slowest, 1)} |",
@@ -319,6 +428,11 @@ def markdown(figures: dict[str, Any]) -> str:
     ]
     for run in figures["runs"]:
         lines.append(f"- `{json.dumps(run, sort_keys=True)}`")
+    lines += ["", "Chat during each step of the runs (turns that started in it):", ""]
+    lines += ["| run | step | turns | p95 | slowest |", "|---|---|---|---|---|"]
+    for run in figures["runs"]:
+        for step, f in (run.get("chat_by_step") or {}).items():
+            lines.append(f"| {run['run']} | {step} | {f['turns']} | {f['p95']} s | {f['max']} s |")
     return "\n".join(lines) + "\n"
 
 

@@ -1,5 +1,5 @@
-"""Evaluate a model archive with the Rasa CLI: the held-out NLU set, the crisis tables and the
-test stories (three ``rasa test`` commands, run side by side).
+"""Evaluate a model archive with Rasa's own test functions: the held-out NLU set, the crisis
+tables and the test stories (one Rasa process, ``rasa_eval``, loads the model once).
 
 * Held-out set (``tests/nlu``): ``rasa test nlu`` → per-intent precision/recall/F1, macro-F1
   (the mean F1 of the intents that have test examples; a fallback counts as a miss, never as
@@ -20,7 +20,6 @@ import hashlib
 import json
 import re
 import tarfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ import yaml
 
 from admissions.training import rasacli
 from admissions.training.nludata import clean_example
+from admissions.training.rasa_process import serving_pids
 from admissions.training.settings import TrainingSettings
 
 EVAL_VERSION = 1
@@ -187,6 +187,11 @@ def _is_policy_node(node: str) -> bool:
     return node.startswith("train_") and "Policy" in node
 
 
+def rasa_python(settings: TrainingSettings) -> Path:
+    """The assistant environment's Python (beside its ``rasa`` command)."""
+    return settings.rasa_bin.with_name("python")
+
+
 def evaluate(
     settings: TrainingSettings,
     model: Path,
@@ -195,78 +200,61 @@ def evaluate(
     *,
     stories: bool = True,
 ) -> Metrics:
-    """Run the evaluations of ``model`` (in parallel) and summarise them.
+    """Run the evaluations of ``model`` and summarise them.
 
-    ``stories=False`` leaves out the test stories (the caller carries over a result for the
-    same dialogue model); ``"stories"`` is then None.
+    One Rasa process (``rasa_eval``) loads the model once and runs the held-out set, the
+    crisis checks and (``stories``) the test stories with Rasa's own ``rasa test`` functions,
+    at low CPU priority with few TensorFlow threads. ``stories=False`` leaves out the test
+    stories (the caller carries over a result for the same dialogue model); ``"stories"`` is
+    then None.
     """
     out.mkdir(parents=True, exist_ok=True)
-    rasa = str(settings.rasa_bin)
     positives, negatives = crisis_cases(settings.crisis_cases)
     crisis_file = out / "crisis_cases.yml"
     labels = write_crisis_test_file(crisis_file, positives, negatives, protected)
-    env = rasacli.rasa_env(settings.rasa_env)
-    jobs = {
-        "heldout": [
-            rasa,
-            "test",
-            "nlu",
-            "--model",
-            str(model),
-            "--nlu",
-            str(settings.heldout_dir),
-            "--out",
-            str(out / "heldout"),
-        ],
-        "crisis": [
-            rasa,
-            "test",
-            "nlu",
-            "--model",
-            str(model),
-            "--nlu",
-            str(crisis_file),
-            "--out",
-            str(out / "crisis"),
-            "--successes",
-        ],
-    }
+    jobs: list[dict[str, Any]] = [
+        {"name": "heldout", "kind": "nlu", "data": str(settings.heldout_dir)},
+        # its plots are never shown: skip them (matplotlib takes longer than the predictions)
+        {
+            "name": "crisis",
+            "kind": "nlu",
+            "data": str(crisis_file),
+            "successes": True,
+            "plot": False,
+        },
+    ]
     if stories:
-        jobs["stories"] = [
-            rasa,
-            "test",
-            "core",
-            "--model",
-            str(model),
-            "--stories",
-            str(settings.stories_dir),
-            "--out",
-            str(out / "stories"),
-            "--no-plot",
-        ]
-    nice_args = {name: rasacli.niced(args, settings.nice) for name, args in jobs.items()}
+        jobs.append({"name": "stories", "kind": "core", "data": str(settings.stories_dir)})
+    for job in jobs:
+        job["out"] = str(out / job["name"])
+    spec = out / "evaluate.json"
+    spec.write_text(json.dumps({"model": str(model), "jobs": jobs}, indent=1), encoding="utf-8")
+    env = rasacli.rasa_env(settings.rasa_env)
     env.update(rasacli.thread_limits(settings.tf_threads))
-    with ThreadPoolExecutor(max_workers=max(1, settings.eval_parallel)) as pool:
-        futures = {
-            name: pool.submit(
-                rasacli.run,
-                nice_args[name],
-                cwd=settings.project,
-                log=out / f"{name}.log",
-                env=env,
-                timeout=settings.step_timeout_seconds,
-                nice=settings.nice,
-            )
-            for name, args in jobs.items()
-        }
-        results = {name: f.result() for name, f in futures.items()}
-    for name, result in results.items():
-        if not result.ok:
-            raise EvaluationError(
-                f"`rasa test` ({name}) failed with exit status {result.returncode}"
-                + (" (timed out)" if result.timed_out else "")
-                + f":\n{result.tail(25)}"
-            )
+    result = rasacli.run(
+        rasacli.niced(
+            [str(rasa_python(settings)), "-m", "admissions.training.rasa_eval", str(spec)],
+            settings.nice,
+        ),
+        cwd=settings.project,
+        log=out / "evaluate.log",
+        env=env,
+        timeout=settings.step_timeout_seconds,
+        nice=settings.nice,
+        yield_to=(lambda: serving_pids(settings.serving_file)) if settings.nice > 0 else None,
+    )
+    if not result.ok:
+        raise EvaluationError(
+            f"`rasa test` failed with exit status {result.returncode}"
+            + (" (timed out)" if result.timed_out else "")
+            + f":\n{result.tail(25)}"
+        )
+    try:
+        seconds = json.loads(spec.with_suffix(".result.json").read_text())["seconds"]
+    except (OSError, ValueError, KeyError):
+        seconds = {}
+    seconds["total"] = round(result.seconds, 1)
+    seconds["paused_for_chat"] = result.paused_seconds
     predicted = _predictions(out / "crisis")
     clean_positives = {_clean(t) for t in positives}
     clean_protected = {_clean(t) for t in protected}
@@ -291,6 +279,6 @@ def evaluate(
             "false_alarm_rate": round(len(alarms) / n_neg, 4) if n_neg else 0.0,
         },
         "stories": story_metrics(out / "stories") if stories else None,
-        "seconds": {name: round(r.seconds, 1) for name, r in results.items()},
-        "peak_rss_kb": max(r.peak_rss_kb for r in results.values()),
+        "seconds": seconds,
+        "peak_rss_kb": result.peak_rss_kb,
     }

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from admissions.db.models import MODEL_EVENTS, MODELS, TRAINING_RUNS
 from admissions.training.nludata import load_blocks
+from admissions.training.rasa_process import alive
 from admissions.training.settings import TrainingSettings
 
 ACTIVE_STATUSES = ("queued", "running")
@@ -146,6 +147,14 @@ async def add_model(conn: AsyncConnection, **values: Any) -> int:
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
+async def register_model(conn: AsyncConnection, *, sha256: str, **values: Any) -> int:
+    """The id of the model with this archive hash; recorded first (``add_model``) if new."""
+    known = await model_by_sha(conn, sha256)
+    if known is not None:
+        return int(known.id)
+    return await add_model(conn, sha256=sha256, **values)
+
+
 async def set_metrics(conn: AsyncConnection, model_id: int, metrics: dict[str, Any]) -> None:
     """Store (or refresh) a model's evaluation."""
     await conn.execute(
@@ -227,6 +236,15 @@ async def update_run(conn: AsyncConnection, run_id: int, **values: Any) -> None:
     )
 
 
+async def fail_run(
+    conn: AsyncConnection, run_id: int, explanation: str, status: str = "failed", **values: Any
+) -> None:
+    """Finish a run that did not get to the gate: ``failed`` (or ``refused``), and why."""
+    await update_run(
+        conn, run_id, status=status, finished_at=now(), explanation=explanation, **values
+    )
+
+
 async def list_runs(conn: AsyncConnection, limit: int = 50) -> list[sa.Row[Any]]:
     """Recent runs, newest first."""
     t = TRAINING_RUNS
@@ -240,13 +258,5 @@ async def active_runs(conn: AsyncConnection) -> list[sa.Row[Any]]:
 
 
 def process_alive(pid: int | None) -> bool:
-    """Whether a process with this id exists (a run's training job)."""
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    """Whether a process with this id runs (a run's training job; a zombie has ended)."""
+    return alive(pid)

@@ -4,6 +4,15 @@ and (when asked and the gate passed) promote. Progress goes to the run's databas
 Only one run at a time (a lock file shared by the web app and the command line). A run never
 touches the live model unless it promotes at the very end; any failure before that leaves the
 live model as it was and says why in the run's ``explanation``.
+
+Each step is one function over a ``Run`` (what the run knows so far). Steps overlap where
+they can: validation and the live model's evaluation run beside the training, and a run that
+promotes starts the candidate's Rasa process while the candidate is evaluated. Every Rasa
+command gives way to the serving processes (idle scheduling class, paused during chat
+turns: ``rasacli.run_in_background``). The steps stay in one module (about 480 lines), read
+top to bottom in the order they run; the data snapshot, progress rows, commands and the
+early-started candidate process live in ``snapshot``, ``progress``, ``rasacli`` and
+``promote``.
 """
 
 from __future__ import annotations
@@ -14,15 +23,14 @@ import functools
 import json
 import logging
 import os
-import shutil
 import tarfile
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from admissions.db import audit
 from admissions.training import (
     evaluate,
     gate,
@@ -30,22 +38,18 @@ from admissions.training import (
     locks,
     nludata,
     promote,
+    rasa_process,
     rasacli,
     serving,
+    snapshot,
 )
+from admissions.training.progress import STEPS, Progress
 from admissions.training.settings import TrainingSettings
-from admissions.web import audit
+
+__all__ = ["STEPS", "Progress", "RunFailed", "busy", "lock_path", "reap_stale", "report_of", "run"]
 
 logger = logging.getLogger(__name__)
 
-STEPS: tuple[tuple[str, str], ...] = (
-    ("snapshot", "Copy the training data"),
-    ("validate", "Check the training data (rasa data validate)"),
-    ("train", "Train the model"),
-    ("evaluate", "Test it: held-out set, crisis tables, test stories"),
-    ("gate", "Quality gate"),
-    ("promote", "Put it live"),
-)
 _FINETUNE_REFUSED = ("Cannot finetune",)
 
 
@@ -64,94 +68,50 @@ def busy(settings: TrainingSettings) -> bool:
 
 
 @dataclass
-class Progress:
-    """The run's steps and their state, written to the database as they change."""
+class Run:
+    """One run's context: set up by ``_run_locked``, filled in by the steps."""
 
+    settings: TrainingSettings
     engine: AsyncEngine
     run_id: int
-    steps: list[dict[str, Any]]
-    echo: bool = False
+    progress: Progress
+    run_dir: Path
+    auto_promote: bool
+    by: str
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    baseline: Any = None  # the live model's row: the model to beat, and to fine-tune from
+    baseline_metrics: dict[str, Any] | None = None
+    baseline_task: asyncio.Task[dict[str, Any]] | None = None
+    protected: list[str] = field(default_factory=list)  # crisis examples that must stay crisis
+    mode: str = "full"
+    peak_rss_kb: int = 0
+    prepare_task: asyncio.Task[serving.Prepared] | None = None
+    candidate_metrics: dict[str, Any] = field(default_factory=dict)
+    stories_note: str = ""
+    explanation: str = ""
 
-    @classmethod
-    def new(
-        cls, engine: AsyncEngine, run_id: int, promote_step: bool, echo: bool = False
-    ) -> Progress:
-        """All steps pending (the promote step only when the run promotes)."""
-        steps = [
-            {"name": name, "label": label, "status": "pending", "seconds": None}
-            for name, label in STEPS
-            if name != "promote" or promote_step
-        ]
-        return cls(engine, run_id, steps, echo)
+    @property
+    def snap(self) -> Path:
+        """The frozen copy of data, domain and config this run trains on."""
+        return self.run_dir / "snapshot"
 
-    def _step(self, name: str) -> dict[str, Any]:
-        return next(s for s in self.steps if s["name"] == name)
+    @property
+    def candidate_file(self) -> Path:
+        """Where the training writes the new model."""
+        return self.run_dir / "model" / "candidate.tar.gz"
 
-    async def save(self, **values: Any) -> None:
-        """Store the steps (and other run columns)."""
-        async with self.engine.begin() as conn:
-            await history.update_run(conn, self.run_id, steps=self.steps, **values)
-
-    async def start(self, name: str) -> float:
-        """Mark ``name`` running."""
-        step = self._step(name)
-        step["status"] = "running"
-        if self.echo:
-            print(f"==> {step['label']}", flush=True)
-        await self.save(step=name)
-        return time.monotonic()
-
-    async def finish(self, name: str, started: float, status: str = "done", note: str = "") -> None:
-        """Mark ``name`` done / failed / skipped with its duration."""
-        step = self._step(name)
-        step["status"] = status
-        step["seconds"] = round(time.monotonic() - started, 1)
-        if note:
-            step["note"] = note
-        if self.echo:
-            extra = f"; {note}" if note else ""
-            print(f"    {status} in {step['seconds']} s{extra}", flush=True)
-        await self.save()
-
-    async def fail_running(self) -> None:
-        """Mark whatever was running as failed."""
-        for step in self.steps:
-            if step["status"] == "running":
-                step["status"] = "failed"
-        await self.save()
+    async def audit(self, result: str, **detail: Any) -> None:
+        """An audit row for this run's end."""
+        await audit.write(
+            self.engine,
+            username=self.by,
+            action="retrain_finished",
+            result=result,
+            detail={"run": self.run_id, **detail},
+        )
 
 
-def _training_args(
-    settings: TrainingSettings, snap: Path, out: Path, finetune_from: Path | None
-) -> list[str]:
-    args = [
-        str(settings.rasa_bin),
-        "train",
-        "--config",
-        str(snap / "config.yml"),
-        "--domain",
-        str(snap / "domain.yml"),
-        "--data",
-        str(snap / "data"),
-        "--out",
-        str(out),
-        "--fixed-model-name",
-        "candidate",
-        # `rasa data validate` checks the same snapshot alongside: don't validate twice.
-        "--skip-validation",
-    ]
-    if finetune_from is not None:
-        args += ["--finetune", str(finetune_from), "--epoch-fraction", str(settings.epoch_fraction)]
-    return args
-
-
-def _copy_domain(source: Path, target: Path) -> None:
-    if source.is_dir():  # a domain split over files: Rasa takes the folder (any name)
-        shutil.copytree(source, target)
-    else:
-        shutil.copyfile(source, target)
-
-
+# ----- helpers ----------------------------------------------------------------------------------
 def _same_dialogue(candidate: Path, live: Path) -> bool:
     try:
         return evaluate.dialogue_digest(candidate) == evaluate.dialogue_digest(live)
@@ -159,46 +119,15 @@ def _same_dialogue(candidate: Path, live: Path) -> bool:
         return False
 
 
-def snapshot(settings: TrainingSettings, snap: Path) -> dict[str, str]:
-    """Copy data, domain and config into the run folder; returns their fingerprints."""
-    if snap.exists():
-        shutil.rmtree(snap)
-    snap.mkdir(parents=True)
-    shutil.copytree(
-        settings.data_dir, snap / "data", ignore=shutil.ignore_patterns(".*", "*.tmp", "*.md")
-    )
-    _copy_domain(settings.domain, snap / "domain.yml")
-    shutil.copyfile(settings.config, snap / "config.yml")
-    return {
-        "data": nludata.snapshot_fingerprint([snap / "data"]),
-        "domain": nludata.snapshot_fingerprint([snap / "domain.yml"]),
-        "config": nludata.snapshot_fingerprint([snap / "config.yml"]),
-    }
-
-
-def leaked_heldout(settings: TrainingSettings, nlu_dir: Path) -> list[str]:
-    """Training examples that are also in the held-out test set (must be none)."""
-    heldout = nludata.heldout_texts(settings.heldout_dir)
-    return sorted(
-        {
-            t
-            for b in nludata.load_blocks(nlu_dir)
-            for t in b.examples
-            if nludata.normalise(t) in heldout
-        }
-    )
-
-
-async def _run_cmd(args: list[str], settings: TrainingSettings, log: Path) -> rasacli.CommandResult:
-    """Run a Rasa command at low CPU priority with few TensorFlow threads: serving first."""
+async def _background(args: list[str], ctx: Run, log: str) -> rasacli.CommandResult:
+    """A Rasa command of this run that gives way to the serving processes."""
+    serving_file = ctx.settings.serving_file
     return await asyncio.to_thread(
-        rasacli.run,
-        rasacli.niced(args, settings.nice),
-        cwd=settings.project,
-        log=log,
-        env=rasacli.rasa_env({**settings.rasa_env, **rasacli.thread_limits(settings.tf_threads)}),
-        timeout=settings.step_timeout_seconds,
-        nice=settings.nice,
+        rasacli.run_in_background,
+        args,
+        ctx.settings,
+        ctx.run_dir / log,
+        lambda: rasa_process.serving_pids(serving_file),
     )
 
 
@@ -211,6 +140,15 @@ def _validation_problems(result: rasacli.CommandResult) -> str:
     return "\n".join(lines[-15:]) or result.tail(15)
 
 
+async def _settle(*tasks: asyncio.Task[Any] | None) -> None:
+    """Wait for tasks that are being given up (their errors do not matter any more)."""
+    for task in tasks:
+        if task is not None:
+            with contextlib.suppress(BaseException):
+                await task
+
+
+# ----- the run ----------------------------------------------------------------------------------
 async def run(
     settings: TrainingSettings, engine: AsyncEngine, run_id: int, *, echo: bool = False
 ) -> str:
@@ -220,13 +158,12 @@ async def run(
             return await _run_locked(settings, engine, run_id, echo)
     except locks.Busy:
         async with engine.begin() as conn:
-            await history.update_run(
+            await history.fail_run(
                 conn,
                 run_id,
-                status="refused",
-                finished_at=history.now(),
-                explanation="Another training is running. Only one runs at a time: wait for it "
+                "Another training is running. Only one runs at a time: wait for it "
                 "to finish, then start again.",
+                status="refused",
             )
         return "refused"
 
@@ -238,136 +175,142 @@ async def _run_locked(
         row = await history.get_run(conn, run_id)
     if row is None:
         raise RunFailed(f"no training run {run_id}")
-    by = row.requested_by
     if row.status != "queued":
         raise RunFailed(f"training run {run_id} is {row.status}, not queued")
     progress = Progress.new(engine, run_id, bool(row.auto_promote), echo)
     await progress.save(status="running", started_at=history.now(), pid=os.getpid())
-    run_dir = settings.work_dir / f"run-{run_id}"
+    ctx = Run(
+        settings,
+        engine,
+        run_id,
+        progress,
+        settings.work_dir / f"run-{run_id}",
+        bool(row.auto_promote),
+        row.requested_by,
+    )
     await audit.write(
-        engine, username=by, action="retrain_started", result="ok", detail={"run": run_id}
+        engine, username=ctx.by, action="retrain_started", result="ok", detail={"run": run_id}
     )
     try:
-        status = await _steps(
-            settings, engine, run_id, progress, run_dir, bool(row.auto_promote), by
-        )
+        return await _steps(ctx)
     except (RunFailed, evaluate.EvaluationError, nludata.DataFileError) as exc:
-        await progress.fail_running()
-        await progress.save(status="failed", finished_at=history.now(), explanation=str(exc))
-        await audit.write(
-            engine,
-            username=by,
-            action="retrain_finished",
-            result="error",
-            detail={"run": run_id, "error": str(exc)[:300]},
-        )
-        return "failed"
+        await progress.fail(str(exc))
+        await ctx.audit("error", error=str(exc)[:300])
     except Exception as exc:
         logger.exception("training run %s failed", run_id)
-        await progress.fail_running()
-        explanation = (
+        await progress.fail(
             f"The training job stopped with an unexpected error ({type(exc).__name__}: {exc}). "
             "The live model was not changed. Details are in the log: "
-            f"{run_dir / 'run.log'}"
+            f"{ctx.run_dir / 'run.log'}"
         )
-        await progress.save(status="failed", finished_at=history.now(), explanation=explanation)
-        await audit.write(
-            engine,
-            username=by,
-            action="retrain_finished",
-            result="error",
-            detail={"run": run_id, "error": type(exc).__name__},
-        )
-        return "failed"
-    return status
+        await ctx.audit("error", error=type(exc).__name__)
+    return "failed"
 
 
-async def _steps(
-    settings: TrainingSettings,
-    engine: AsyncEngine,
-    run_id: int,
-    progress: Progress,
-    run_dir: Path,
-    auto_promote: bool,
-    by: str,
-) -> str:
-    snap = run_dir / "snapshot"
-    # 1. snapshot: the run trains on a frozen copy, so edits made meanwhile wait for the next run
-    t = await progress.start("snapshot")
-    fingerprints = await asyncio.to_thread(snapshot, settings, snap)
-    leaks = leaked_heldout(settings, snap / "data" / "nlu")
+async def _steps(ctx: Run) -> str:
+    await step_snapshot(ctx)
+    t_validate = await ctx.progress.start("validate")
+    validation = asyncio.create_task(
+        _background(rasacli.validate_args(ctx.settings, ctx.snap), ctx, "validate.log")
+    )
+    await load_baseline(ctx)
+    training = asyncio.create_task(_train(ctx))
+    await finish_validation(ctx, validation, training, t_validate)
+    await step_train(ctx, training)
+    settings = ctx.settings
+    if (
+        ctx.auto_promote
+        and not settings.promote_offline
+        and serving.live_state(settings.serving_file) is not None
+    ):
+        ctx.prepare_task = promote.prepare_early(settings, ctx.candidate_file)
+    try:
+        await step_evaluate(ctx)
+        verdict, candidate_id = await step_gate(ctx)
+        return await step_promote(ctx, verdict, candidate_id)
+    finally:
+        await promote.drop_prepared(ctx.prepare_task)
+
+
+async def step_snapshot(ctx: Run) -> None:
+    """1. The run trains on a frozen copy, so edits made meanwhile wait for the next run."""
+    t = await ctx.progress.start("snapshot")
+    ctx.fingerprints = await asyncio.to_thread(snapshot.snapshot, ctx.settings, ctx.snap)
+    leaks = snapshot.leaked_heldout(ctx.settings, ctx.snap / "data" / "nlu")
     if leaks:
         raise RunFailed(
             "These training examples are also in the held-out test set, which the model must "
             "never be trained on; remove them from data/nlu:\n"
             + "\n".join(f"- {t}" for t in leaks[:20])
         )
-    await progress.finish("snapshot", t)
+    await ctx.progress.finish("snapshot", t)
 
-    # 2. validate, while the training (which skips Rasa's own validation) already runs
-    t_validate = await progress.start("validate")
-    validate_task = asyncio.create_task(
-        _run_cmd(
-            [
-                str(settings.rasa_bin),
-                "data",
-                "validate",
-                "--data",
-                str(snap / "data"),
-                "--domain",
-                str(snap / "domain.yml"),
-                "--config",
-                str(snap / "config.yml"),
-            ],
-            settings,
-            run_dir / "validate.log",
-        )
-    )
 
-    # The live model: the baseline to beat, and where fine-tuning starts from.
+async def load_baseline(ctx: Run) -> None:
+    """The live model: the baseline to beat, and where fine-tuning starts from. Its
+    evaluation (when missing or made on other test sets) starts beside the training."""
+    settings, engine = ctx.settings, ctx.engine
     baseline_id = await promote.adopt_live(settings, engine)
-    baseline = None
     if baseline_id is not None:
         async with engine.connect() as conn:
-            baseline = await history.get_model(conn, baseline_id)
-    protected = (
+            ctx.baseline = await history.get_model(conn, baseline_id)
+    baseline = ctx.baseline
+    ctx.protected = (
         history.loads(baseline.crisis_examples) if baseline is not None else None
-    ) or history.crisis_examples(snap / "data" / "nlu")
-    await progress.save(baseline_id=baseline_id)
-    baseline_metrics = history.loads(baseline.metrics) if baseline is not None else None
-    baseline_task: asyncio.Task[dict[str, Any]] | None = None
+    ) or history.crisis_examples(ctx.snap / "data" / "nlu")
+    await ctx.progress.save(baseline_id=baseline_id)
+    ctx.baseline_metrics = history.loads(baseline.metrics) if baseline is not None else None
     if baseline is not None and (
-        not baseline_metrics
-        or baseline_metrics.get("fingerprint") != evaluate.fingerprint(settings, protected)
+        not ctx.baseline_metrics
+        or ctx.baseline_metrics.get("fingerprint") != evaluate.fingerprint(settings, ctx.protected)
     ):
-        # Evaluate the live model while the candidate trains (same test sets, same day).
-        baseline_task = asyncio.create_task(
+        ctx.baseline_task = asyncio.create_task(
             asyncio.to_thread(
-                evaluate.evaluate, settings, Path(baseline.file), run_dir / "eval-live", protected
+                evaluate.evaluate,
+                settings,
+                Path(baseline.file),
+                ctx.run_dir / "eval-live",
+                ctx.protected,
             )
         )
 
-    # 3. train: fine-tune from the live model when possible, otherwise from scratch
-    out = run_dir / "model"
+
+async def _train(ctx: Run) -> rasacli.CommandResult:
+    """Fine-tune from the live model when possible (``auto`` falls back to a full training
+    when Rasa refuses to fine-tune, e.g. after a config change), else train from scratch."""
+    settings, out = ctx.settings, ctx.run_dir / "model"
     finetune_from = None
-    if baseline is not None and settings.mode in ("auto", "finetune"):
-        finetune_from = Path(baseline.file)
-    mode = "finetune" if finetune_from else "full"
-    train_task = asyncio.create_task(
-        _run_cmd(
-            _training_args(settings, snap, out, finetune_from), settings, run_dir / "train.log"
-        )
-    )
-    result = await validate_task
+    if ctx.baseline is not None and settings.mode in ("auto", "finetune"):
+        finetune_from = Path(ctx.baseline.file)
+    ctx.mode = "finetune" if finetune_from else "full"
+    args = rasacli.train_args(settings, ctx.snap, out, finetune_from)
+    result = await _background(args, ctx, "train.log")
+    ctx.peak_rss_kb = result.peak_rss_kb
+    if not result.ok and finetune_from is not None and settings.mode == "auto":
+        log_text = result.log.read_text(errors="replace")
+        if any(marker in log_text for marker in _FINETUNE_REFUSED):
+            ctx.mode = "full"
+            args = rasacli.train_args(settings, ctx.snap, out, None)
+            result = await _background(args, ctx, "train-full.log")
+            ctx.peak_rss_kb = max(ctx.peak_rss_kb, result.peak_rss_kb)
+    return result
+
+
+async def finish_validation(
+    ctx: Run,
+    validation: asyncio.Task[rasacli.CommandResult],
+    training: asyncio.Task[rasacli.CommandResult],
+    started: float,
+) -> None:
+    """2. ``rasa data validate`` ran beside the training (which skips Rasa's own validation);
+    on problems the training and the live model's evaluation are stopped."""
+    result = await validation
     if result.returncode == 127 or not result.ok:
-        rasacli.stop_all()  # the training (and the live model's evaluation) alongside
-        for task in (train_task, baseline_task):
-            if task is not None:
-                with contextlib.suppress(BaseException):
-                    await task
+        rasacli.stop_all()
+        await _settle(training, ctx.baseline_task)
     if result.returncode == 127:
         raise RunFailed(
-            f"The Rasa command was not found at {settings.rasa_bin}: create the assistant "
+            f"The Rasa command was not found at {ctx.settings.rasa_bin}: create the assistant "
             "environment first (make setup). The live model was not changed."
         )
     if not result.ok:
@@ -375,24 +318,17 @@ async def _steps(
             "The training data has problems, so nothing was trained (the live model is "
             "unchanged). `rasa data validate` said:\n" + _validation_problems(result)
         )
-    await progress.finish("validate", t_validate)
-    t = await progress.start("train")
-    await progress.save(mode=mode)
-    result = await train_task
-    peak = result.peak_rss_kb
-    if not result.ok and finetune_from is not None and settings.mode == "auto":
-        log_text = result.log.read_text(errors="replace")
-        if any(marker in log_text for marker in _FINETUNE_REFUSED):
-            mode = "full"
-            await progress.save(mode=mode)
-            result = await _run_cmd(
-                _training_args(settings, snap, out, None), settings, run_dir / "train-full.log"
-            )
-            peak = max(peak, result.peak_rss_kb)
-    candidate_file = out / "candidate.tar.gz"
-    if not result.ok or not candidate_file.exists():
-        if baseline_task is not None:
-            baseline_task.cancel()
+    await ctx.progress.finish("validate", started)
+
+
+async def step_train(ctx: Run, training: asyncio.Task[rasacli.CommandResult]) -> None:
+    """3. Wait for the training started beside the validation."""
+    t = await ctx.progress.start("train")
+    await ctx.progress.save(mode=ctx.mode)
+    result = await training
+    if not result.ok or not ctx.candidate_file.exists():
+        if ctx.baseline_task is not None:
+            ctx.baseline_task.cancel()
         why = "it ran out of time" if result.timed_out else f"exit status {result.returncode}"
         if result.returncode in (-9, 137):
             why = "it was killed (probably out of memory)"
@@ -400,216 +336,141 @@ async def _steps(
             f"Training failed ({why}); the live model is unchanged. The end of its output:\n"
             + result.tail(20)
         )
-    await progress.finish("train", t, note=f"{mode}, peak memory {peak // 1024} MB")
-    await progress.save(peak_rss_kb=peak)
-
-    # A run that promotes starts the candidate's Rasa process now, while it is evaluated
-    # (low CPU priority while loading): if the gate passes, the swap only has to switch.
-    prepare_task: asyncio.Task[serving.Prepared] | None = None
-    if (
-        auto_promote
-        and not settings.promote_offline
-        and serving.live_state(settings.serving_file) is not None
-    ):
-        early, _, _ = await asyncio.to_thread(history.archive, settings, candidate_file)
-        prepare_task = asyncio.create_task(
-            serving.prepare(
-                settings.serving_file,
-                early,
-                jwt_secret=settings.rasa_jwt_secret,
-                start_timeout=settings.start_timeout_seconds,
-            )
-        )
-    try:
-        return await _evaluate_gate_promote(
-            settings,
-            engine,
-            run_id,
-            progress,
-            run_dir,
-            auto_promote,
-            by,
-            baseline,
-            baseline_metrics,
-            baseline_task,
-            protected,
-            candidate_file,
-            fingerprints,
-            mode,
-            peak,
-            prepare_task,
-        )
-    finally:
-        await _drop_prepared(prepare_task)
+    note = f"{ctx.mode}, peak memory {ctx.peak_rss_kb // 1024} MB"
+    if result.paused_seconds:
+        note += f", paused {result.paused_seconds:.0f} s for chat turns"
+    await ctx.progress.finish("train", t, note=note)
+    await ctx.progress.save(mode=ctx.mode, peak_rss_kb=ctx.peak_rss_kb)
 
 
-async def _prepared(task: asyncio.Task[serving.Prepared] | None) -> serving.Prepared | None:
-    """The process prepared during evaluation, or None if it did not come up."""
-    if task is None:
-        return None
-    try:
-        return await task
-    except Exception as exc:  # noqa: BLE001 - the swap starts a fresh process instead
-        logger.warning("the candidate's Rasa process did not come up early (%s)", exc)
-        return None
+async def step_evaluate(ctx: Run) -> None:
+    """4. Evaluate the candidate (and finish the live model's evaluation).
 
-
-async def _drop_prepared(task: asyncio.Task[serving.Prepared] | None) -> None:
-    """Stop a process prepared for a promotion that did not happen (never the serving one)."""
-    if task is None:
-        return
-    if not task.done():
-        task.cancel()
-    with contextlib.suppress(BaseException):
-        prepared = await task
-        await serving.abandon(prepared)
-
-
-async def _evaluate_gate_promote(
-    settings: TrainingSettings,
-    engine: AsyncEngine,
-    run_id: int,
-    progress: Progress,
-    run_dir: Path,
-    auto_promote: bool,
-    by: str,
-    baseline: Any,
-    baseline_metrics: dict[str, Any] | None,
-    baseline_task: asyncio.Task[dict[str, Any]] | None,
-    protected: list[str],
-    candidate_file: Path,
-    fingerprints: dict[str, str],
-    mode: str,
-    peak: int,
-    prepare_task: asyncio.Task[serving.Prepared] | None,
-) -> str:
-    """Steps 4-6: evaluate the trained candidate, gate it, promote it when asked."""
-    snap = run_dir / "snapshot"
-
-    # 4. evaluate the candidate (and finish the live model's evaluation). The test stories are
-    # intent-level, so they depend on the dialogue model alone (policies + domain): when that
-    # is byte-for-byte the live model's (only NLU data changed and Rasa restored the policies
-    # from its training cache), the live model's story result holds and is not run again.
-    t = await progress.start("evaluate")
+    The test stories are intent-level, so they depend on the dialogue model alone (policies
+    and domain): when that is byte-for-byte the live model's (only NLU data changed and Rasa
+    restored the policies from its training cache), the live model's story result holds and
+    they are not run again.
+    """
+    settings, baseline = ctx.settings, ctx.baseline
+    t = await ctx.progress.start("evaluate")
     same_dialogue = baseline is not None and await asyncio.to_thread(
-        _same_dialogue, candidate_file, Path(baseline.file)
+        _same_dialogue, ctx.candidate_file, Path(baseline.file)
     )
-    if same_dialogue and baseline_task is not None:
-        baseline_metrics = await baseline_task
-        baseline_task = None
-        async with engine.begin() as conn:
-            await history.set_metrics(conn, baseline.id, baseline_metrics)  # type: ignore[union-attr]
-    carried = (baseline_metrics or {}).get("stories") if same_dialogue else None
-    if carried is not None and (baseline_metrics or {}).get("fingerprint") != (
-        evaluate.fingerprint(settings, protected)
-    ):
+    if same_dialogue and ctx.baseline_task is not None:
+        await _store_baseline_metrics(ctx)
+    current = evaluate.fingerprint(settings, ctx.protected)
+    carried = (ctx.baseline_metrics or {}).get("stories") if same_dialogue else None
+    if carried is not None and (ctx.baseline_metrics or {}).get("fingerprint") != current:
         carried = None  # the test stories changed since: run them
-    candidate_metrics = await asyncio.to_thread(
+    ctx.candidate_metrics = await asyncio.to_thread(
         functools.partial(
             evaluate.evaluate,
             settings,
-            candidate_file,
-            run_dir / "eval-candidate",
-            protected,
+            ctx.candidate_file,
+            ctx.run_dir / "eval-candidate",
+            ctx.protected,
             stories=carried is None,
         )
     )
     if carried is not None:
-        candidate_metrics["stories"] = {
+        ctx.candidate_metrics["stories"] = {
             **carried,
             "carried_over": "same dialogue model as the live one (policies and domain)",
         }
-    if baseline_task is not None:
-        baseline_metrics = await baseline_task
-        async with engine.begin() as conn:
-            await history.set_metrics(conn, baseline.id, baseline_metrics)  # type: ignore[union-attr]
-    note = "test stories carried over: same dialogue model" if carried is not None else ""
-    await progress.finish("evaluate", t, note=note)
+        ctx.stories_note = "test stories carried over: same dialogue model"
+    if ctx.baseline_task is not None:
+        await _store_baseline_metrics(ctx)
+    await ctx.progress.finish("evaluate", t, note=ctx.stories_note)
 
-    # 5. gate
-    t = await progress.start("gate")
+
+async def _store_baseline_metrics(ctx: Run) -> None:
+    assert ctx.baseline_task is not None and ctx.baseline is not None
+    ctx.baseline_metrics = await ctx.baseline_task
+    ctx.baseline_task = None
+    async with ctx.engine.begin() as conn:
+        await history.set_metrics(conn, ctx.baseline.id, ctx.baseline_metrics)
+
+
+async def step_gate(ctx: Run) -> tuple[gate.GateResult, int]:
+    """5. The quality gate; the candidate goes into the model history either way."""
+    settings = ctx.settings
+    t = await ctx.progress.start("gate")
     rules = gate.GateRules(
         max_macro_f1_drop=settings.max_macro_f1_drop,
         max_intent_f1_drop=settings.max_intent_f1_drop,
         min_crisis_recall=settings.min_crisis_recall,
         min_intent_error_increase=settings.min_intent_error_increase,
     )
-    verdict = gate.check(baseline_metrics, candidate_metrics, rules)
-    archived, sha, size = await asyncio.to_thread(history.archive, settings, candidate_file)
-    async with engine.begin() as conn:
-        known = await history.model_by_sha(conn, sha)
-        if known is not None:
-            candidate_id = int(known.id)
-        else:
-            candidate_id = await history.add_model(
-                conn,
-                file=str(archived),
-                sha256=sha,
-                size_bytes=size,
-                origin="trained",
-                trained_by=by,
-                run_id=run_id,
-                mode=mode,
-                fingerprints=fingerprints,
-                metrics=candidate_metrics,
-                crisis_examples=history.crisis_examples(snap / "data" / "nlu"),
-                gate_passed=verdict.passed,
-            )
+    verdict = gate.check(ctx.baseline_metrics, ctx.candidate_metrics, rules)
+    archived, sha, size = await asyncio.to_thread(history.archive, settings, ctx.candidate_file)
+    async with ctx.engine.begin() as conn:
+        candidate_id = await history.register_model(
+            conn,
+            sha256=sha,
+            file=str(archived),
+            size_bytes=size,
+            origin="trained",
+            trained_by=ctx.by,
+            run_id=ctx.run_id,
+            mode=ctx.mode,
+            fingerprints=ctx.fingerprints,
+            metrics=ctx.candidate_metrics,
+            crisis_examples=history.crisis_examples(ctx.snap / "data" / "nlu"),
+            gate_passed=verdict.passed,
+        )
     report = {
-        "baseline": baseline_metrics,
-        "candidate": candidate_metrics,
+        "baseline": ctx.baseline_metrics,
+        "candidate": ctx.candidate_metrics,
         "gate": verdict.as_dict(),
-        "intents": gate.intent_deltas(baseline_metrics or {}, candidate_metrics),
-        "mode": mode,
-        "peak_rss_kb": peak,
+        "intents": gate.intent_deltas(ctx.baseline_metrics or {}, ctx.candidate_metrics),
+        "mode": ctx.mode,
+        "peak_rss_kb": ctx.peak_rss_kb,
     }
-    status = "passed" if verdict.passed else "rejected"
-    explanation = (
+    ctx.explanation = explanation = (
         "The new model passed the quality gate."
         if verdict.passed
         else "The new model did not pass the quality gate, so it was not put live:\n"
         + "\n".join(f"- {r}" for r in verdict.reasons())
     )
-    candidate_file.unlink(missing_ok=True)  # archived in models/history
-    await progress.finish("gate", t, status="done" if verdict.passed else "failed")
-    await progress.save(candidate_id=candidate_id, report=report, explanation=explanation)
-    await audit.write(
-        engine,
-        username=by,
-        action="retrain_finished",
-        result="ok",
-        detail={"run": run_id, "model": candidate_id, "gate_passed": verdict.passed, "mode": mode},
-    )
+    ctx.candidate_file.unlink(missing_ok=True)  # archived in models/history
+    await ctx.progress.finish("gate", t, status="done" if verdict.passed else "failed")
+    await ctx.progress.save(candidate_id=candidate_id, report=report, explanation=explanation)
+    await ctx.audit("ok", model=candidate_id, gate_passed=verdict.passed, mode=ctx.mode)
+    return verdict, candidate_id
 
-    # 6. promote (optional)
-    if auto_promote:
-        t = await progress.start("promote")
+
+async def step_promote(ctx: Run, verdict: gate.GateResult, candidate_id: int) -> str:
+    """6. Put the candidate live (runs that promote, when the gate passed); finish the run."""
+    status, explanation = ("passed" if verdict.passed else "rejected"), ctx.explanation
+    if ctx.auto_promote:
+        t = await ctx.progress.start("promote")
         if not verdict.passed:
-            await progress.finish("promote", t, status="skipped")
+            await ctx.progress.finish("promote", t, status="skipped")
         else:
             try:
                 await promote.go_live(
-                    settings,
-                    engine,
+                    ctx.settings,
+                    ctx.engine,
                     candidate_id,
-                    by=by,
+                    by=ctx.by,
                     action="promote",
                     audit_as="model_promote",
-                    offline=settings.promote_offline,
-                    prepared=await _prepared(prepare_task),
+                    offline=ctx.settings.promote_offline,
+                    prepared=await promote.prepared_or_none(ctx.prepare_task),
                 )
             except promote.PromotionError as exc:
-                await progress.finish("promote", t, status="failed")
+                await ctx.progress.finish("promote", t, status="failed")
                 explanation += f"\nIt could not be put live: {exc}"
             else:
-                await progress.finish("promote", t)
+                await ctx.progress.finish("promote", t)
                 explanation += " It is now live."
-    await progress.save(
+    await ctx.progress.save(
         status=status, finished_at=history.now(), explanation=explanation, step=None
     )
     return status
 
 
+# ----- after the run ----------------------------------------------------------------------------
 async def reap_stale(settings: TrainingSettings, engine: AsyncEngine) -> None:
     """Mark runs whose job died (machine restart, kill -9) as failed."""
     async with engine.connect() as conn:
@@ -623,12 +484,10 @@ async def reap_stale(settings: TrainingSettings, engine: AsyncEngine) -> None:
         if row.status == "running" and history.process_alive(row.pid):
             continue
         async with engine.begin() as conn:
-            await history.update_run(
+            await history.fail_run(
                 conn,
                 row.id,
-                status="failed",
-                finished_at=history.now(),
-                explanation="The training job stopped before it finished (the process ended or "
+                "The training job stopped before it finished (the process ended or "
                 "the machine restarted). The live model was not changed. Start it again.",
             )
 

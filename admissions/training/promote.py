@@ -14,15 +14,22 @@ Without a serving file (a Rasa server this app did not start) the old way remain
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from admissions.db import audit
 from admissions.training import history, locks, serving
 from admissions.training.rasa_api import RasaError, RasaServer
 from admissions.training.settings import TrainingSettings
-from admissions.web import audit
+
+logger = logging.getLogger(__name__)
 
 ADOPTED_BY = "outside the app"
 
@@ -73,19 +80,15 @@ async def adopt_live(settings: TrainingSettings, engine: AsyncEngine) -> int | N
         archived, sha, size = await asyncio.to_thread(history.archive, settings, path)
         protected = history.crisis_examples(settings.nlu_dir)
         async with engine.begin() as conn:
-            again = await history.model_by_sha(conn, sha)
-            if again is not None:
-                model_id = int(again.id)
-            else:
-                model_id = await history.add_model(
-                    conn,
-                    file=str(archived),
-                    sha256=sha,
-                    size_bytes=size,
-                    origin="adopted",
-                    trained_by=ADOPTED_BY,
-                    crisis_examples=protected,
-                )
+            model_id = await history.register_model(
+                conn,
+                sha256=sha,
+                file=str(archived),
+                size_bytes=size,
+                origin="adopted",
+                trained_by=ADOPTED_BY,
+                crisis_examples=protected,
+            )
     async with engine.begin() as conn:
         current = await history.live(conn)
         if current is None or current.id != model_id:
@@ -118,7 +121,7 @@ async def go_live(
     loop = asyncio.get_running_loop()
     started = loop.time()
     try:
-        with locks.hold(settings.work_dir / "promote.lock"):
+        with locks.hold(_lock(settings)):
             result = await _go_live(
                 settings,
                 engine,
@@ -168,16 +171,11 @@ async def _audit(
     )
 
 
-async def _go_live(
-    settings: TrainingSettings,
-    engine: AsyncEngine,
-    model_id: int,
-    *,
-    by: str,
-    action: str,
-    offline: bool = False,
-    prepared: serving.Prepared | None = None,
-) -> tuple[int | None, str | None, float | None]:
+async def check(
+    settings: TrainingSettings, engine: AsyncEngine, model_id: int, action: str
+) -> tuple[Any, history.LiveModel | None]:
+    """Whether model ``model_id`` may go live by ``action``: (its row, the live model), or
+    ``PromotionError`` saying why not. Quick: no Rasa server is asked anything."""
     if action not in ("promote", "rollback"):
         raise PromotionError(f"unknown action {action!r}")
     await adopt_live(settings, engine)
@@ -203,6 +201,21 @@ async def _go_live(
         raise PromotionError(f"The model file {path.name} is missing from {path.parent}.")
     if await asyncio.to_thread(history.sha256_file, path) != model.sha256:
         raise PromotionError(f"The model file {path.name} has changed since it was recorded.")
+    return model, current
+
+
+async def _go_live(
+    settings: TrainingSettings,
+    engine: AsyncEngine,
+    model_id: int,
+    *,
+    by: str,
+    action: str,
+    offline: bool = False,
+    prepared: serving.Prepared | None = None,
+) -> tuple[int | None, str | None, float | None]:
+    model, current = await check(settings, engine, model_id, action)
+    path = Path(model.file)
     loaded = ""
     switched: float | None = None
     previous = current.id if current else None
@@ -248,3 +261,139 @@ async def _go_live(
             )
     await record()
     return previous, loaded or None, switched
+
+
+# ----- a candidate's process prepared while it is evaluated -----------------------------------
+def prepare_early(settings: TrainingSettings, candidate: Path) -> asyncio.Task[serving.Prepared]:
+    """Start the candidate's Rasa process now, in the background (idle scheduling class while
+    it loads): if the gate passes, the swap only has to switch. The file is archived first, so
+    the process loads the file that will be recorded."""
+
+    async def prepare() -> serving.Prepared:
+        early, _, _ = await asyncio.to_thread(history.archive, settings, candidate)
+        return await serving.prepare(
+            settings.serving_file,
+            early,
+            jwt_secret=settings.rasa_jwt_secret,
+            start_timeout=settings.start_timeout_seconds,
+        )
+
+    return asyncio.create_task(prepare())
+
+
+async def prepared_or_none(task: asyncio.Task[serving.Prepared] | None) -> serving.Prepared | None:
+    """The process prepared early, or None if it did not come up (the swap starts one)."""
+    if task is None:
+        return None
+    try:
+        return await task
+    except Exception as exc:  # noqa: BLE001 - the swap starts a fresh process instead
+        logger.warning("the candidate's Rasa process did not come up early (%s)", exc)
+        return None
+
+
+async def drop_prepared(task: asyncio.Task[serving.Prepared] | None) -> None:
+    """Stop a process prepared for a promotion that did not happen (never the serving one)."""
+    if task is None:
+        return
+    if not task.done():
+        task.cancel()
+    with contextlib.suppress(BaseException):
+        prepared = await task
+        await serving.abandon(prepared)
+
+
+# ----- a promotion or rollback from the web page: started, then shown while it runs --------------
+_jobs: set[asyncio.Task[None]] = set()  # strong references: the loop keeps only weak ones
+
+
+def status_file(settings: TrainingSettings) -> Path:
+    """The last promotion or rollback started with ``start_go_live``, as JSON."""
+    return settings.work_dir / "go-live.json"
+
+
+def go_live_status(settings: TrainingSettings) -> dict[str, Any] | None:
+    """The last background promotion or rollback: ``model``, ``action``, ``by``, ``state``
+    (``running`` / ``done`` / ``failed``), ``message``, ``started_at`` / ``finished_at``
+    (Unix times) and ``seconds``; None if there was none. A ``running`` state whose promotion
+    lock is free belonged to a process that stopped: it shows as failed."""
+    try:
+        status = json.loads(status_file(settings).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(status, dict):
+        return None
+    if status.get("state") == "running" and not locks.is_held(_lock(settings)):
+        if time.time() - float(status.get("started_at") or 0) > 5:
+            status.update(state="failed", message="The web app stopped during the swap.")
+    return status
+
+
+def _write_status(settings: TrainingSettings, status: dict[str, Any]) -> None:
+    path = status_file(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(status) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def _lock(settings: TrainingSettings) -> Path:
+    return settings.work_dir / "promote.lock"
+
+
+async def start_go_live(
+    settings: TrainingSettings,
+    engine: AsyncEngine,
+    model_id: int,
+    *,
+    by: str,
+    action: str,
+    address: str | None = None,
+    offline: bool = False,
+) -> asyncio.Task[None]:
+    """Start a promotion or rollback and return at once (the swap takes 30-120 s).
+
+    What can be checked at once is (``check``; ``PromotionError`` and nothing starts); the
+    swap itself (``go_live``) then runs in the background of this process, its progress in
+    ``go_live_status`` for the page to show, its outcome audited as ``model_<action>``.
+    """
+    if locks.is_held(_lock(settings)):
+        raise PromotionError("Another promotion or rollback is in progress; try again shortly.")
+    await check(settings, engine, model_id, action)
+    status: dict[str, Any] = {
+        "model": model_id,
+        "action": action,
+        "by": by,
+        "state": "running",
+        "message": "",
+        "started_at": time.time(),
+        "finished_at": None,
+        "seconds": None,
+    }
+    _write_status(settings, status)
+
+    async def job() -> None:
+        try:
+            result = await go_live(
+                settings,
+                engine,
+                model_id,
+                by=by,
+                action=action,
+                audit_as=f"model_{action}",
+                address=address,
+                offline=offline,
+            )
+        except Exception as exc:
+            if not isinstance(exc, PromotionError):
+                logger.exception("%s of model %s failed", action, model_id)
+            status.update(state="failed", message=str(exc))
+        else:
+            status.update(state="done", seconds=round(result.seconds, 1))
+        status["finished_at"] = time.time()
+        _write_status(settings, status)
+
+    task = asyncio.create_task(job(), name=f"{action}-model-{model_id}")
+    _jobs.add(task)
+    task.add_done_callback(_jobs.discard)
+    return task

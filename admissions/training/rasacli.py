@@ -13,9 +13,12 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from admissions.training.settings import TrainingSettings
+from admissions.training.yielding import Yielder
 
 _running: set[int] = set()
 _running_lock = threading.Lock()
@@ -31,6 +34,7 @@ class CommandResult:
     peak_rss_kb: int
     log: Path
     timed_out: bool = False
+    paused_seconds: float = 0.0  # paused while a serving process answered a turn
 
     @property
     def ok(self) -> bool:
@@ -101,12 +105,52 @@ def thread_limits(threads: int) -> dict[str, str]:
     }
 
 
+IDLE_NICE = 19  # at this nice value commands also run in the kernel's idle scheduling class
+
+
 def niced(args: Sequence[str], nice: int) -> list[str]:
-    """``args`` run through ``nice -n N`` (low CPU priority) when N > 0 and ``nice`` exists."""
+    """``args`` run at low CPU priority: ``nice -n N`` when N > 0, and at N >= 19 also the
+    idle scheduling class (``chrt --idle 0``, Linux ``SCHED_IDLE``) when ``chrt`` exists.
+
+    ``nice 19`` alone still gets a share of the CPU when a serving process wants it (weight 15
+    against 1024) and does not always give way at once; a ``SCHED_IDLE`` process runs only on
+    CPU time nobody else wants and is preempted as soon as a normal process wakes up.
+    """
     if nice <= 0:
         return list(args)
+    out = list(args)
     tool = shutil.which("nice")
-    return [tool, "-n", str(min(nice, 19)), *args] if tool else list(args)
+    if tool:
+        out = [tool, "-n", str(min(nice, 19)), *out]
+    chrt = shutil.which("chrt")
+    if nice >= IDLE_NICE and chrt:
+        out = [chrt, "--idle", "0", *out]  # chrt and nice exec: the pid stays the command's
+    return out
+
+
+def thread_ids(pid: int) -> list[int]:
+    """The threads of ``pid`` (Linux priorities are per thread); ``[pid]`` without /proc."""
+    try:
+        return [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+    except OSError:
+        return [pid]
+
+
+def set_normal_priority(pid: int) -> bool:
+    """Put every thread of ``pid`` back in the normal scheduling class at nice 0 (the
+    reverse of ``niced``; needs root or CAP_SYS_NICE)."""
+    ok = True
+    for tid in thread_ids(pid):
+        try:
+            if hasattr(os, "sched_setscheduler"):
+                os.sched_setscheduler(tid, os.SCHED_OTHER, os.sched_param(0))
+            os.setpriority(os.PRIO_PROCESS, tid, 0)
+        except ProcessLookupError:
+            continue
+        except OSError:
+            ok = False
+    set_autogroup_nice(pid, 0)
+    return ok
 
 
 def set_autogroup_nice(pid: int, nice: int) -> bool:
@@ -133,11 +177,14 @@ def run(
     env: Mapping[str, str] | None = None,
     timeout: float = 3600.0,
     nice: int = 0,
+    yield_to: Callable[[], list[int]] | None = None,
 ) -> CommandResult:
     """Run ``args`` to completion (blocking); returns status, time and peak RSS.
 
     ``nice`` > 0: its session's scheduling group gets that nice value too (see
     ``set_autogroup_nice``; pass ``niced(args, nice)`` for the process itself).
+    ``yield_to``: the pids of the serving processes; the command pauses while they work
+    (``yielding.Yielder``).
     """
     log.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -168,10 +215,15 @@ def run(
         timer = threading.Timer(timeout, expire)
         timer.daemon = True
         timer.start()
+        yielder = Yielder(popen.pid, yield_to) if yield_to is not None else None
+        if yielder is not None:
+            yielder.start()
         try:
             _, status, usage = os.wait4(popen.pid, 0)
         finally:
             timer.cancel()
+            if yielder is not None:
+                yielder.stop()
             with _running_lock:
                 _running.discard(popen.pid)
         popen.returncode = os.waitstatus_to_exitcode(status)
@@ -182,12 +234,14 @@ def run(
         int(usage.ru_maxrss),
         log,
         timed_out.is_set(),
+        round(yielder.paused_seconds, 1) if yielder is not None else 0.0,
     )
 
 
 def _kill_group(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGTERM)
+        os.killpg(pid, signal.SIGCONT)  # if it was paused for a chat turn
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
@@ -197,6 +251,67 @@ def _kill_group(pid: int) -> None:
         time.sleep(0.2)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
+
+
+def train_args(
+    settings: TrainingSettings, snap: Path, out: Path, finetune_from: Path | None
+) -> list[str]:
+    """``rasa train`` on a run's snapshot into ``out/candidate.tar.gz`` (fine-tuning
+    ``finetune_from`` for ``settings.epoch_fraction`` of the epochs when given)."""
+    args = [
+        str(settings.rasa_bin),
+        "train",
+        "--config",
+        str(snap / "config.yml"),
+        "--domain",
+        str(snap / "domain.yml"),
+        "--data",
+        str(snap / "data"),
+        "--out",
+        str(out),
+        "--fixed-model-name",
+        "candidate",
+        # `rasa data validate` checks the same snapshot alongside: don't validate twice.
+        "--skip-validation",
+    ]
+    if finetune_from is not None:
+        args += ["--finetune", str(finetune_from), "--epoch-fraction", str(settings.epoch_fraction)]
+    return args
+
+
+def validate_args(settings: TrainingSettings, snap: Path) -> list[str]:
+    """``rasa data validate`` on a run's snapshot."""
+    return [
+        str(settings.rasa_bin),
+        "data",
+        "validate",
+        "--data",
+        str(snap / "data"),
+        "--domain",
+        str(snap / "domain.yml"),
+        "--config",
+        str(snap / "config.yml"),
+    ]
+
+
+def run_in_background(
+    args: Sequence[str],
+    settings: TrainingSettings,
+    log: Path,
+    yield_to: Callable[[], list[int]] | None = None,
+) -> CommandResult:
+    """Run a Rasa command so that serving comes first: idle scheduling class (``niced``),
+    few TensorFlow threads, and paused while a process of ``yield_to()`` (the serving Rasa:
+    ``rasa_process.serving_pids``) answers a turn."""
+    return run(
+        niced(args, settings.nice),
+        cwd=settings.project,
+        log=log,
+        env=rasa_env({**settings.rasa_env, **thread_limits(settings.tf_threads)}),
+        timeout=settings.step_timeout_seconds,
+        nice=settings.nice,
+        yield_to=yield_to if settings.nice > 0 else None,
+    )
 
 
 def stop_all() -> None:

@@ -44,46 +44,46 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import logging
 import os
-import re
-import shutil
-import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-from admissions.training.rasa_api import admin_token
-from admissions.training.rasacli import set_autogroup_nice
+from admissions.training.health import (  # noqa: F401 - re-exported: serving's API
+    SMOKE_CRISIS,
+    SMOKE_GREETING,
+    SMOKE_PREFIX,
+    SwapError,
+    delete_conversation,
+    smoke_test,
+    wait_ready,
+)
+from admissions.training.rasa_process import (  # noqa: F401 - re-exported: serving's API
+    _ENV_NAMES,
+    LOAD_NICE,
+    _log_tail,
+    alive,
+    can_raise_priority,
+    current_url,
+    live_state,
+    port_free,
+    read_state,
+    serving_pids,
+    set_nice,
+    start_process,
+    stop,
+    write_state,
+)
+from admissions.training.yielding import Yielder
 
 logger = logging.getLogger(__name__)
-
-# The environment a Rasa process is started with: these names from the starter's environment
-# (never the app's secrets), plus the ``launch.env`` recorded in the serving file.
-_ENV_NAMES = re.compile(
-    r"PATH|HOME|USER|LOGNAME|LANG|LC_\w+|TZ|TMPDIR|VAR_DIR|ACTIONS_PORT|TRACKER_\w+|"
-    r"SPACY_PIPELINE|FACILITY_FILE|ADMISSIONS_\w+|TF_\w+|OMP_NUM_THREADS|PYTHON\w*|"
-    r"RASA_JWT_SECRET_FILE|RASA_TELEMETRY_ENABLED|RASA_CACHE_DIRECTORY|SQLALCHEMY_\w+|"
-    r"CHAT_IDLE_\w+|PG\w+"
-)
-SMOKE_PREFIX = "smoke-check-"
-LOAD_NICE = 10
-SMOKE_GREETING = "/greet"
-SMOKE_CRISIS = "I want to kill myself"
-
-
-class SwapError(RuntimeError):
-    """Why the new Rasa process could not take over (nothing was changed)."""
 
 
 @dataclass(frozen=True)
@@ -96,269 +96,6 @@ class Swap:
     seconds_to_ready: float  # start -> healthy and smoke-tested
     seconds_to_switch: float  # start -> the proxy sends new turns to it
     seconds_total: float  # including the old process's drain and stop
-
-
-# ----- the serving file -------------------------------------------------------------------------
-def read_state(path: Path) -> dict[str, Any] | None:
-    """The serving file's content, or None when there is none (or it is unreadable)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) and data.get("url") else None
-
-
-def write_state(path: Path, state: Mapping[str, Any]) -> None:
-    """Replace the serving file atomically (readers see the old or the new one), mode 0600."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(state, handle, indent=1, sort_keys=True)
-        handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
-def live_state(path: Path | None) -> dict[str, Any] | None:
-    """The serving file's content while the process it names runs (a file left behind by a
-    ``make run`` that was killed does not count), else None."""
-    state = read_state(path) if path is not None else None
-    if state is None or not alive(int(state.get("pid") or 0)):
-        return None
-    return state
-
-
-def current_url(path: Path | None, default: str) -> str:
-    """The serving Rasa's URL from the serving file (while that process runs), else ``default``."""
-    state = live_state(path)
-    return str(state["url"]) if state else default
-
-
-# ----- processes --------------------------------------------------------------------------------
-def alive(pid: int | None) -> bool:
-    """Whether process ``pid`` runs (a zombie counts as ended)."""
-    if not pid:
-        return False
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-    return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
-
-
-def _is_rasa_on(pid: int, port: int) -> bool:
-    """Whether ``pid`` is a Rasa server on ``port`` (never signal a recycled pid)."""
-    try:
-        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return alive(pid)  # no /proc: trust the recorded pid
-    text = b" ".join(args)
-    return b"rasa" in text and str(port).encode() in args
-
-
-def port_free(host: str, port: int) -> bool:
-    """Whether nothing listens on ``host:port``."""
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex((host, port)) != 0
-
-
-def can_raise_priority() -> bool:
-    """Whether we may lower a process's nice value again (root / CAP_SYS_NICE)."""
-    return hasattr(os, "geteuid") and os.geteuid() == 0
-
-
-def set_nice(pid: int, nice: int) -> bool:
-    """Set the nice value of every thread of ``pid`` (Linux niceness is per thread) and of
-    the session's scheduling group (``rasacli.set_autogroup_nice``; ``pid`` leads it)."""
-    set_autogroup_nice(pid, nice)
-    try:
-        tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
-    except OSError:
-        tids = [pid]
-    ok = True
-    for tid in tids:
-        try:
-            os.setpriority(os.PRIO_PROCESS, tid, nice)
-        except ProcessLookupError:
-            continue
-        except OSError:
-            ok = False
-    return ok
-
-
-def start_process(launch: Mapping[str, Any], port: int, model: str, nice: int = 0) -> int:
-    """Start a Rasa server from the ``launch`` recipe on ``port`` with ``model``; its pid.
-
-    It runs in its own session (Ctrl-C in a terminal does not reach it; ``stop`` does), with
-    its output appended to ``<log_dir>/rasa-<port>.log``. ``nice`` > 0: it starts at low CPU
-    priority (loading TensorFlow and the model must not slow the serving process); the caller
-    raises it with ``set_nice(pid, 0)`` before it serves anyone.
-    """
-    argv = [str(a).replace("{port}", str(port)).replace("{model}", model) for a in launch["argv"]]
-    if nice > 0 and shutil.which("nice"):
-        argv = [str(shutil.which("nice")), "-n", str(nice), *argv]  # nice execs: same pid
-    env = {k: v for k, v in os.environ.items() if _ENV_NAMES.fullmatch(k)}
-    env.update({str(k): str(v) for k, v in (launch.get("env") or {}).items()})
-    log_dir = Path(launch.get("log_dir") or ".")
-    log_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(log_dir / f"rasa-{port}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    try:
-        popen = subprocess.Popen(
-            argv,
-            cwd=launch.get("cwd") or None,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=fd,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    finally:
-        os.close(fd)
-    if nice > 0:  # its session is its own scheduling group: lower the group too
-        set_autogroup_nice(popen.pid, nice)
-    # Reap it when it ends if we are still around (the web app); otherwise init does.
-    threading.Thread(target=popen.wait, daemon=True, name=f"reap-rasa-{popen.pid}").start()
-    return popen.pid
-
-
-def stop(pid: int | None, port: int, timeout: float = 30.0) -> None:
-    """SIGTERM the Rasa server ``pid`` (its process group), SIGKILL after ``timeout``."""
-    if not pid or not alive(pid) or not _is_rasa_on(pid, port):
-        return
-
-    def send(sig: int) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            if os.getpgid(pid) == pid:
-                os.killpg(pid, sig)
-            else:
-                os.kill(pid, sig)
-
-    send(signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not alive(pid):
-            return
-        time.sleep(0.2)
-    send(signal.SIGKILL)
-
-
-def _log_tail(launch: Mapping[str, Any], port: int, chars: int = 1500) -> str:
-    path = Path(launch.get("log_dir") or ".") / f"rasa-{port}.log"
-    try:
-        return path.read_text(errors="replace")[-chars:]
-    except OSError:
-        return ""
-
-
-# ----- health -----------------------------------------------------------------------------------
-async def _call(
-    session: aiohttp.ClientSession,
-    method: str,
-    url: str,
-    secret: str | None,
-    body: Any = None,
-    timeout: float = 30.0,
-) -> tuple[int, Any]:
-    headers = {"Accept": "application/json"}
-    if secret:
-        headers["Authorization"] = f"Bearer {admin_token(secret)}"
-    async with session.request(
-        method, url, json=body, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout)
-    ) as response:
-        raw = await response.read()
-        try:
-            return response.status, json.loads(raw) if raw else None
-        except ValueError:
-            return response.status, None
-
-
-async def wait_ready(
-    url: str, model: str, pid: int, secret: str | None, timeout: float, log: str = ""
-) -> None:
-    """Wait until the server at ``url`` reports ``model`` loaded; ``SwapError`` otherwise."""
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
-            if not alive(pid):
-                raise SwapError(f"the new Rasa server exited while starting. {log}")
-            with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError, OSError):
-                status, body = await _call(session, "GET", url + "/status", secret, timeout=5)
-                if status in (401, 403):
-                    raise SwapError("the new Rasa server refused our credentials (JWT secret)")
-                if status == 200 and isinstance(body, dict):
-                    loaded = Path(str(body.get("model_file") or "")).name
-                    if loaded == Path(model).name:
-                        return
-                    if loaded:
-                        raise SwapError(f"the new Rasa server loaded {loaded}, not the model")
-            await asyncio.sleep(0.5)
-    raise SwapError(f"the new Rasa server was not ready within {timeout:.0f} s")
-
-
-def _norm(text: str) -> str:
-    return " ".join(text.split())
-
-
-async def smoke_test(url: str, secret: str | None, timeout: float = 60.0) -> str:
-    """A short conversation on the new server: the greeting is answered and a crisis message
-    gets the crisis reply (``utter_crisis`` of the server's own domain). Returns its id."""
-    sender = SMOKE_PREFIX + uuid.uuid4().hex[:16]
-    async with aiohttp.ClientSession() as session:
-        status, domain = await _call(session, "GET", url + "/domain", secret, timeout=timeout)
-        crisis = []
-        if status == 200 and isinstance(domain, dict):
-            variants = (domain.get("responses") or {}).get("utter_crisis") or []
-            crisis = [_norm(str(v.get("text") or ""))[:60] for v in variants if isinstance(v, dict)]
-        if not crisis:
-            raise SwapError("the new Rasa server's domain has no utter_crisis response")
-        webhook = url + "/webhooks/rest/webhook"
-        for text, check in ((SMOKE_GREETING, None), (SMOKE_CRISIS, crisis)):
-            status, replies = await _call(
-                session, "POST", webhook, None, {"sender": sender, "message": text}, timeout
-            )
-            texts = [_norm(str(r.get("text") or "")) for r in replies or [] if isinstance(r, dict)]
-            if status != 200 or not any(texts):
-                raise SwapError(f"the new Rasa server did not answer {text!r} (status {status})")
-            if check and not any(t.startswith(c) for t in texts for c in check):
-                raise SwapError(
-                    "the new Rasa server did not give the crisis reply to a crisis message"
-                )
-    return sender
-
-
-def delete_conversation(tracker_db_url: str, sender: str) -> None:
-    """Remove a smoke conversation's rows from the tracker database (best effort)."""
-    import sqlalchemy as sa
-
-    from admissions.db.engine import create_sync_engine
-
-    if not sender.startswith(SMOKE_PREFIX) or not tracker_db_url:
-        return
-    try:
-        engine = create_sync_engine(tracker_db_url, foreign_keys=False)
-    except Exception:  # noqa: BLE001 - best effort
-        logger.warning("could not open the tracker database to delete the smoke conversation")
-        return
-    try:
-        for attempt in range(5):
-            try:
-                with engine.begin() as conn:
-                    conn.execute(sa.text("DELETE FROM events WHERE sender_id = :s"), {"s": sender})
-                return
-            except sa.exc.OperationalError:  # busy: try again shortly
-                time.sleep(0.2 * (attempt + 1))
-        logger.warning("could not delete the smoke-test conversation from the tracker database")
-    finally:
-        engine.dispose()
 
 
 # ----- the swap ---------------------------------------------------------------------------------
@@ -388,6 +125,13 @@ class Prepared:
     launch: Mapping[str, Any]
     started: float  # monotonic
     state_file: Path
+    # pauses it while the serving process answers a turn, until it takes over (``release``)
+    yielder: Yielder | None = field(default=None, compare=False)
+
+    def release(self) -> None:
+        """Stop pausing it for chat turns (it is about to serve, or to be stopped)."""
+        if self.yielder is not None:
+            self.yielder.stop()
 
     def usable_for(self, model: Path) -> bool:
         """Whether this process can take over for ``model``."""
@@ -412,7 +156,11 @@ async def prepare(
     model_path = str(model.resolve())
     load_nice = LOAD_NICE if can_raise_priority() else 0
     pid = await asyncio.to_thread(start_process, launch, port, model_path, load_nice)
-    prepared = Prepared(url, port, pid, model_path, load_nice, launch, started, state_file)
+    yielder = None
+    if load_nice:  # loading TensorFlow and the model gives way to the serving process too
+        yielder = Yielder(pid, lambda: serving_pids(state_file))
+        yielder.start()
+    prepared = Prepared(url, port, pid, model_path, load_nice, launch, started, state_file, yielder)
     try:
         await wait_ready(url, model_path, pid, jwt_secret, start_timeout)
     except BaseException as exc:  # noqa: BLE001 - stop it whatever happened; re-raised
@@ -423,6 +171,7 @@ async def prepare(
 
 async def abandon(prepared: Prepared) -> None:
     """Stop a prepared process that will not serve (never the one serving now)."""
+    await asyncio.to_thread(prepared.release)
     state = read_state(prepared.state_file)
     if state is not None and int(state.get("pid") or 0) == prepared.pid:
         return
@@ -453,6 +202,7 @@ async def commit(
     nothing changes (``SwapError``)."""
     started = prepared.started
     try:
+        await asyncio.to_thread(prepared.release)
         if prepared.nice and not await asyncio.to_thread(set_nice, prepared.pid, 0):
             raise SwapError("could not give the new Rasa server normal CPU priority")
         sender = await smoke_test(prepared.url, jwt_secret)

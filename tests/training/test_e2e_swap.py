@@ -108,8 +108,10 @@ async def _chatter(browser: Browser, stop: asyncio.Event) -> None:
     while not stop.is_set():
         # Go on where the last call stopped: never the same line twice in a row.
         await browser.say(lines[len(browser.sent) % len(lines)])
+        # Slower than the chat's per-conversation rate limit (0.75 messages a second): on a
+        # loaded machine the swaps take minutes and a 1 s pace used up the burst (429).
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(stop.wait(), 1.0)
+            await asyncio.wait_for(stop.wait(), 1.5)
 
 
 async def _until_switched(stack: servers.Stack, old_url: str, task: asyncio.Task[Any]) -> None:

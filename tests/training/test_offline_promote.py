@@ -70,3 +70,45 @@ def test_offline_promotion_replaces_the_file_and_marks_it_gated(tmp_path: Path) 
     asyncio.run(scenario())
     assert settings.live_model.read_bytes() == b"model that passed the gate"
     assert settings.gated_marker.read_text().strip() == history.sha256_file(settings.live_model)
+
+
+def test_a_promotion_started_from_the_page_returns_at_once_and_shows_its_progress(
+    tmp_path: Path,
+) -> None:
+    settings = _settings(tmp_path)
+    settings.live_model.parent.mkdir(parents=True)
+    settings.live_model.write_bytes(b"model made by make train")
+    candidate = tmp_path / "candidate.tar.gz"
+    candidate.write_bytes(b"model that passed the gate")
+    migrate.upgrade(settings.app_db_url)
+
+    async def scenario() -> None:
+        engine = create_engine(settings.app_db_url)
+        try:
+            model_id = await _record(settings, engine, candidate, passed=True)
+            refused = await _record(settings, engine, tmp_path / "refused.tar.gz", passed=False)
+            # What can be checked at once is refused at once, and nothing starts.
+            with pytest.raises(promote.PromotionError, match="did not pass the quality gate"):
+                await promote.start_go_live(
+                    settings, engine, refused, by="tina", action="promote", offline=True
+                )
+            assert promote.go_live_status(settings) is None
+
+            task = await promote.start_go_live(
+                settings, engine, model_id, by="tina", action="promote", offline=True
+            )
+            status = promote.go_live_status(settings)
+            assert status is not None and status["state"] == "running"
+            assert status["model"] == model_id and status["by"] == "tina"
+            await task
+            status = promote.go_live_status(settings)
+            assert status is not None and status["state"] == "done", status
+            async with engine.connect() as conn:
+                live = await history.live(conn)
+            assert live is not None and live.id == model_id
+        finally:
+            await engine.dispose()
+
+    (tmp_path / "refused.tar.gz").write_bytes(b"model that failed the gate")
+    asyncio.run(scenario())
+    assert settings.live_model.read_bytes() == b"model that passed the gate"
