@@ -109,7 +109,7 @@ def roll_events(tracker: DialogueStateTracker, limit: int) -> list[Event]:
     ]
     for name, slot in tracker.slots.items():
         if slot.value != slot.initial_value:
-            events.append(SlotSet(name, slot.value, timestamp=next(stamps)))
+            events.append(SlotSet(name, slot.value, timestamp=next(stamps), metadata=dict(ROLLED)))
     for action in _last_bot_actions(tracker):
         events.append(
             ActionExecuted(
