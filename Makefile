@@ -13,9 +13,9 @@ SPACY_DIR := build/spacy/admissions_en
 MODEL     := models/admissions.tar.gz
 RESULTS   := results
 
-export RASA_PORT     ?= 5005
-export ACTIONS_PORT  ?= 5055
-export WEB_PORT      ?= 8080
+# Ports (RASA_PORT, RASA_ALT_PORT, ACTIONS_PORT, WEB_PORT) and the model Rasa loads
+# (ADMISSIONS_MODEL) default in one place, the launcher scripts/stack.py: set them here to override.
+STACK     := $(APP_PY) scripts/stack.py
 export VAR_DIR       ?= $(CURDIR)/var
 export TRACKER_DB_PATH ?= $(VAR_DIR)/tracker.db
 export TRACKER_DB_URL  ?= sqlite:///$(TRACKER_DB_PATH)
@@ -31,7 +31,7 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/
 PIP_QUIET := 2>&1 | { grep -v -e 'is ignored: it is neither' -e '^DEPRECATION' -e 'pip 23.1 will enforce' -e 'legacy .setup.py install' || true; }
 
 .PHONY: help setup run test lint format train eval eval-seeds simulate bench clean admin purge record-fixtures \
-        test-python test-app validate test-stories test-e2e var system-deps test-browser check-advisories test-faults faults retrain test-training bench-retrain bench-load
+        test-python test-app check validate test-stories test-e2e var system-deps test-browser check-advisories test-faults faults retrain test-training bench-retrain bench-load
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -115,15 +115,15 @@ purge: $(APP_VENV)/.installed var ## Retention: delete transcripts past RETENTIO
 	@$(APP_PY) -m admissions.web.cli purge
 
 record-fixtures: $(APP_VENV)/.installed ## Record real conversations from a running Rasa (make run) for the staff app tests
-	@$(APP_PY) -m tests.web.fixtures.record --rasa-url http://127.0.0.1:$(RASA_PORT)
+	@eval "$$($(STACK) settings)"; $(APP_PY) -m tests.web.fixtures.record --rasa-url http://127.0.0.1:$$RASA_PORT
 
 # ---------------------------------------------------------------- quality
 lint: $(RASA_VENV)/.installed $(APP_DEV) ## ruff (lint + format check) and mypy
 	@$(RASA_VENV)/bin/ruff check .
 	@$(RASA_VENV)/bin/ruff format --check .
-	@$(RASA_VENV)/bin/mypy admissions/profile.py admissions/facility.py admissions/fit.py \
-	  admissions/hours.py admissions/safety.py admissions/stretch.py admissions/understanding \
-	  admissions/describe.py \
+	@$(RASA_VENV)/bin/mypy admissions/profile.py admissions/facility admissions/fit \
+	  admissions/hours.py admissions/safety admissions/stretch.py admissions/understanding \
+	  admissions/describe.py admissions/wording.py \
 	  actions rasa_addons
 	@$(APP_VENV)/bin/mypy admissions/web admissions/db admissions/training
 
@@ -136,13 +136,43 @@ validate: $(RASA_VENV)/.installed $(SPACY_DIR)/meta.json var ## rasa data valida
 	  || { grep -E "ERROR|Error|error" $(VAR_DIR)/validate.log | tail -20; exit 1; }
 	@echo "rasa data validate: no errors (warnings in $(VAR_DIR)/validate.log)"
 
-test-python: $(RASA_VENV)/.installed $(SPACY_DIR)/meta.json var ## pytest in the assistant environment
-	@echo "==> $@ ($$(date +%T))"
-	@PGDIR=$$(mktemp -d /tmp/admissions-pg.XXXXXX); \
+# Which tests run where. The assistant's environment (.venv/rasa, Python 3.10): its unit tests
+# (no servers, no model), then the suites on real servers. The staff app's environment
+# (.venv/app): the app, the retraining loop and the browser. tests/stories: `rasa test`.
+RASA_UNIT_TESTS := tests/actions tests/admissions tests/rasa_addons $(wildcard tests/test_*.py)
+APP_UNIT_TESTS  := tests/web tests/db tests/training
+PYTEST          := -m pytest -q -p no:cacheprovider
+
+# with_scratch_pg PORT, VARIABLE, COMMAND: COMMAND with VARIABLE set to the URL of a throw-away
+# PostgreSQL server on PORT (scripts/pg-scratch.sh), stopped and removed afterwards; PGDIR names
+# its folder (for pause/resume).
+define with_scratch_pg
+PGDIR=$$(mktemp -d /tmp/admissions-pg.XXXXXX); \
 	trap 'scripts/pg-scratch.sh stop '"$$PGDIR" EXIT; \
-	URL=$$(scripts/pg-scratch.sh start "$$PGDIR" $${PG_TEST_PORT_RASA:-54330}) || exit 1; \
-	TRACKER_TEST_POSTGRES_URL=$$URL TRACKER_TEST_POSTGRES_STOP="scripts/pg-scratch.sh pause $$PGDIR" \
-	TRACKER_TEST_POSTGRES_START="scripts/pg-scratch.sh resume $$PGDIR" $(PY) -m pytest -q -p no:cacheprovider tests --ignore=tests/web --ignore=tests/browser --ignore=tests/e2e --ignore=tests/faults --ignore=tests/test_logs_privacy.py --ignore=tests/training
+	URL=$$(scripts/pg-scratch.sh start "$$PGDIR" $(1)) || exit 1; \
+	$(2)=$$URL $(3)
+endef
+
+test-python: $(RASA_VENV)/.installed $(SPACY_DIR)/meta.json var ## pytest in the assistant environment (unit tests, PostgreSQL tracker store)
+	@echo "==> $@ ($$(date +%T))"
+	@$(call with_scratch_pg,$${PG_TEST_PORT_RASA:-54330},TRACKER_TEST_POSTGRES_URL,\
+	  TRACKER_TEST_POSTGRES_STOP="scripts/pg-scratch.sh pause $$PGDIR" \
+	  TRACKER_TEST_POSTGRES_START="scripts/pg-scratch.sh resume $$PGDIR" \
+	  $(PY) $(PYTEST) $(RASA_UNIT_TESTS))
+
+# Tests of the staff app's environment that need a server, a model or Chromium: `make check` skips them.
+APP_SERVER_TESTS := --ignore=tests/training/test_e2e_retrain.py --ignore=tests/training/test_e2e_swap.py \
+	--ignore=tests/web/test_chat_live.py --ignore=tests/web/test_xss_browser.py \
+	--ignore=tests/web/test_second_factor_browser.py
+
+check: $(RASA_VENV)/.installed $(APP_DEV) $(SPACY_DIR)/meta.json var ## Quick loop: lint, types and both environments' unit tests side by side (no servers, no model)
+	@start=$$(date +%s); \
+	$(MAKE) --no-print-directory lint || exit 1; \
+	$(PY) $(PYTEST) $(RASA_UNIT_TESTS) >$(VAR_DIR)/check-assistant.log 2>&1 & assistant=$$!; \
+	$(APP_PY) $(PYTEST) $(APP_UNIT_TESTS) $(APP_SERVER_TESTS); app=$$?; \
+	wait $$assistant; rc=$$?; echo "assistant environment: $$(grep -E "[0-9]+ (passed|failed)" $(VAR_DIR)/check-assistant.log | tail -1)"; \
+	[ $$rc = 0 ] || { tail -60 $(VAR_DIR)/check-assistant.log; exit 1; }; [ $$app = 0 ] || exit 1; \
+	echo "make check: passed in $$(( $$(date +%s) - start )) s"
 
 test-stories: var $(MODEL) ## Rasa test stories; fails on any prediction error
 	@echo "==> $@ ($$(date +%T))"
@@ -175,7 +205,7 @@ check-advisories: $(RASA_VENV)/.installed ## Fail if a locked package is affecte
 
 test-faults: setup var $(MODEL) ## Fault, concurrency, fuzz and log-privacy tests on real servers (quick profile)
 	@echo "==> $@ ($$(date +%T))"
-	@$(PY) -m pytest -q -p no:cacheprovider tests/faults tests/test_logs_privacy.py \
+	@$(PY) $(PYTEST) tests/faults \
 	  --deselect tests/faults/test_restarts.py::test_kill9_under_load  # heavy: `make faults` runs it
 
 faults: setup var $(MODEL) ## Heavy figures: 1,000 simultaneous pairs, 10,000 fuzz requests, kill -9 under load (~20 min)
@@ -183,21 +213,25 @@ faults: setup var $(MODEL) ## Heavy figures: 1,000 simultaneous pairs, 10,000 fu
 
 test-app: $(APP_DEV) system-deps var $(MODEL) ## pytest in the staff app environment
 	@echo "==> $@ ($$(date +%T))"
-	@PGDIR=$$(mktemp -d /tmp/admissions-pg.XXXXXX); \
-	trap 'scripts/pg-scratch.sh stop '"$$PGDIR" EXIT; \
-	URL=$$(scripts/pg-scratch.sh start "$$PGDIR" $${PG_TEST_PORT:-54329}) || exit 1; \
-	STAFF_TEST_POSTGRES_URL=$$URL $(APP_PY) -m pytest -q -p no:cacheprovider tests/web
+	@$(call with_scratch_pg,$${PG_TEST_PORT:-54329},STAFF_TEST_POSTGRES_URL,$(APP_PY) $(PYTEST) tests/web tests/db)
 
-test: setup var lint check-advisories validate test-python test-stories test-e2e test-faults test-app test-browser test-training ## Everything CI runs
+# Every stage is timed and the times are printed at the end (scripts/test-stages.sh). First lint,
+# advisories, data validation and the model; then two lanes with nothing shared (own ports,
+# temp folders, scratch databases): one after the other, or side by side with TEST_JOBS=2.
+TEST_FIRST := lint check-advisories validate train
+TEST_LANE1 := test-python test-stories test-e2e test-faults test-app
+TEST_LANE2 := test-training test-browser
+test: setup var $(APP_DEV) system-deps node_modules/axe-core/axe.min.js ## Everything CI runs, each stage timed (TEST_JOBS=2: two lanes at once)
+	@MAKE="$(MAKE)" TEST_JOBS=$(or $(TEST_JOBS),1) scripts/test-stages.sh "$(TEST_FIRST)" "$(TEST_LANE1)" "$(TEST_LANE2)"
 
 retrain: $(APP_VENV)/.installed $(RASA_VENV)/.installed $(SPACY_DIR)/meta.json var ## Retrain from data/: validate, train, test, gate (PROMOTE=1 puts it live)
-	@RASA_URL=$${RASA_URL:-http://127.0.0.1:$(RASA_PORT)} \
+	@eval "$$($(STACK) settings)"; RASA_URL=$${RASA_URL:-http://127.0.0.1:$$RASA_PORT} \
 	 RASA_JWT_SECRET=$${RASA_JWT_SECRET:-$$(cat $(VAR_DIR)/rasa_jwt_secret 2>/dev/null)} \
 	 $(APP_PY) -m admissions.training retrain $(if $(PROMOTE),--promote)
 
 test-training: $(APP_DEV) $(RASA_VENV)/.installed system-deps var $(MODEL) ## Retraining loop tests incl. an end-to-end retrain against a real Rasa (~6 min)
 	@echo "==> $@ ($$(date +%T))"
-	@$(APP_PY) -m pytest -q -p no:cacheprovider tests/training
+	@$(call with_scratch_pg,$${PG_TEST_PORT_TRAINING:-54331},STAFF_TEST_POSTGRES_URL,$(APP_PY) $(PYTEST) tests/training)
 
 bench-retrain: $(APP_DEV) $(RASA_VENV)/.installed var $(MODEL) ## Retrain -> live seconds, chat p95 with/without retraining, swaps (~12 min)
 	@$(APP_PY) benchmarks/retrain.py --model $(MODEL) --runs $(or $(RUNS),1) --swaps $(or $(SWAPS),2) \

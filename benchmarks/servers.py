@@ -9,102 +9,38 @@ cached under ``build/bench-load/stock-rasa-<version>/``.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
-import signal
-import socket
 import subprocess
+import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BIN = ROOT / ".venv" / "rasa" / "bin"
-MODEL = ROOT / "models" / "admissions.tar.gz"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+from scripts import stack as launch  # noqa: E402
+from scripts.stack import TEST_CLOCK as CLOCK  # noqa: E402
+from scripts.stack import Process, free_port, start, wait_http  # noqa: E402
+
+BIN = launch.RASA_BIN
+MODEL = launch.MODEL
 CACHE = ROOT / "build" / "bench-load"
-# Tuesday 2026-12-01, 2 PM in New York (as benchmarks/simulate.py): the line is open.
-CLOCK = "2026-12-01T19:00:00+00:00"
+__all__ = ["CLOCK", "MODEL", "Process", "admissions_servers", "free_port", "start", "wait_http"]
 
 Wrap = Callable[[str, list[str]], list[str]]  # (name, command) -> command to run instead
 
 
-def free_port() -> int:
-    """An unused TCP port on loopback."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Process:
-    """A started server (its own process group) and its log file."""
-
-    name: str
-    popen: subprocess.Popen[bytes]
-    log: Path
-
-    def alive(self) -> bool:
-        """Whether it is still running."""
-        return self.popen.poll() is None
-
-    def stop(self, timeout: float = 30) -> None:
-        """SIGTERM its process group; SIGKILL after ``timeout`` seconds."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.popen.pid, signal.SIGTERM)
-        try:
-            self.popen.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.popen.pid, signal.SIGKILL)
-            self.popen.wait(timeout=30)
-
-    def tail(self, chars: int = 3000) -> str:
-        """The end of the log, for error messages."""
-        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
-
-
-def start(name: str, args: list[str], env: dict[str, str], log: Path, cwd: Path = ROOT) -> Process:
-    """Start ``args`` in its own process group, output appended to ``log``."""
-    handle = log.open("ab")
-    popen = subprocess.Popen(
-        args, cwd=cwd, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    return Process(name, popen, log)
-
-
-def wait_http(proc: Process, url: str, timeout: float) -> None:
-    """Wait until ``url`` answers 200, or fail with the end of the process log."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not proc.alive():
-            raise RuntimeError(f"{proc.name} exited:\n{proc.tail()}")
-        with contextlib.suppress(OSError, urllib.error.URLError):
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        time.sleep(0.4)
-    raise RuntimeError(f"{proc.name} did not start in {timeout}s:\n{proc.tail()}")
-
-
 def _env(**extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", "SANIC_HOST": "127.0.0.1"}
-    )
+    env = launch.server_env()
+    for name in ("FACILITY_FILE", "SPACY_PIPELINE"):  # only where asked for (the stock bot)
+        env.pop(name, None)
     env.update(extra)
     return env
 
 
 def _rasa_run(model: Path, port: int) -> list[str]:
-    return [
-        str(BIN / "rasa"), "run", "--model", str(model), "--enable-api",
-        "--interface", "127.0.0.1", "--port", str(port),
-        "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-    ]  # fmt: skip
+    return launch.rasa_argv(port, model)
 
 
 @contextlib.contextmanager
@@ -128,8 +64,7 @@ def admissions_servers(
         SPACY_PIPELINE=str(ROOT / "build" / "spacy" / "admissions_en"),
         ADMISSIONS_CLOCK=CLOCK,
     )
-    actions_cmd = [str(BIN / "rasa"), "run", "actions", "--actions", "actions"]
-    actions_cmd += ["--port", str(actions_port)]
+    actions_cmd = launch.actions_argv(actions_port)
     rasa_cmd = _rasa_run(MODEL, rasa_port)
     if wrap:
         actions_cmd, rasa_cmd = wrap("actions", actions_cmd), wrap("rasa", rasa_cmd)

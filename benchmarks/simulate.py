@@ -510,38 +510,10 @@ class Conversation:
 @contextlib.contextmanager
 def local_servers(tmp: Path) -> Iterator[str]:
     """A Rasa server + action server on free loopback ports, fresh SQLite tracker, fixed clock."""
-    from tests.procs import free_port, start, wait_http
+    from benchmarks.servers import admissions_servers  # the launcher's start-up, no tests/
 
-    rasa_port, actions_port = free_port(), free_port()
-    env = dict(os.environ)
-    env.update(
-        {
-            "ACTIONS_PORT": str(actions_port),
-            "TRACKER_DB_PATH": str(tmp / "tracker.db"),
-            "TRACKER_DB_URL": f"sqlite:///{tmp / 'tracker.db'}",
-            "FACILITY_FILE": str(ROOT / "facility.yml"),
-            "SPACY_PIPELINE": str(ROOT / "build" / "spacy" / "admissions_en"),
-            "RASA_TELEMETRY_ENABLED": "false",
-            "TF_CPP_MIN_LOG_LEVEL": "2",
-            "SANIC_HOST": "127.0.0.1",
-            "ADMISSIONS_CLOCK": CLOCK,
-        }
-    )
-    rasa_cmd = [
-        str(BIN / "rasa"), "run", "--model", str(MODEL), "--enable-api",
-        "--interface", "127.0.0.1", "--port", str(rasa_port),
-        "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-    ]  # fmt: skip
-    actions_cmd = [str(BIN / "rasa"), "run", "actions", "--actions", "actions"]
-    actions = start("actions", [*actions_cmd, "--port", str(actions_port)], env, tmp / "a.log")
-    rasa = start("rasa", rasa_cmd, env, tmp / "rasa.log")
-    try:
-        wait_http(actions, f"http://127.0.0.1:{actions_port}/health", 120)
-        wait_http(rasa, f"http://127.0.0.1:{rasa_port}/status", 300)
-        yield f"http://127.0.0.1:{rasa_port}"
-    finally:
-        rasa.stop()
-        actions.stop()
+    with admissions_servers(tmp) as url:
+        yield url
 
 
 # ----- report -------------------------------------------------------------------------------

@@ -8,12 +8,15 @@ cd "$(dirname "$0")/.."
 # logs, spool, secrets) is readable by this user only.
 umask 077
 
-RASA_PORT=${RASA_PORT:-5005}
-# A model swap starts the new model in a second Rasa process on the other port, then stops the
-# old one (admissions/training/serving.py); var/rasa-serving.json says which one serves.
-RASA_ALT_PORT=${RASA_ALT_PORT:-$((RASA_PORT + 100))}
-ACTIONS_PORT=${ACTIONS_PORT:-5055}
-WEB_PORT=${WEB_PORT:-8080}
+# The command lines, environment defaults and default ports come from the launcher
+# (scripts/stack.py), shared with the test harnesses and the benchmarks.
+STACK=(.venv/app/bin/python scripts/stack.py)
+# RASA_PORT, RASA_ALT_PORT, ACTIONS_PORT, WEB_PORT: the environment's, else the defaults. A model
+# swap starts the new model in a second Rasa process on the other port (RASA_ALT_PORT), then
+# stops the old one (admissions/training/serving.py); var/rasa-serving.json says which serves.
+# ADMISSIONS_MODEL: the model Rasa loads (default models/admissions.tar.gz).
+eval "$("${STACK[@]}" settings)"
+argv() { mapfile -d '' -t "$1" < <("${STACK[@]}" argv "${@:2}"); }  # argv VAR SERVER [OPTIONS]
 VAR_DIR=${VAR_DIR:-$PWD/var}
 mkdir -p "$VAR_DIR/logs"
 
@@ -104,27 +107,28 @@ RASA_JWT_SECRET=$(cat "$JWT_FILE")
 
 echo "==> starting the action server on 127.0.0.1:$ACTIONS_PORT"
 # SANIC_HOST: rasa_sdk binds 0.0.0.0 by default; only Rasa on this machine may call actions.
-SANIC_HOST=127.0.0.1 start actions .venv/rasa/bin/rasa run actions --actions actions --port "$ACTIONS_PORT"
+argv ACTIONS_ARGV actions --port "$ACTIONS_PORT"
+SANIC_HOST=127.0.0.1 start actions "${ACTIONS_ARGV[@]}"
 echo "==> starting the Rasa server on 127.0.0.1:$RASA_PORT"
-RASA_ARGV=(-m rasa_addons.serve run --enable-api --interface 127.0.0.1 --endpoints endpoints.yml
-  --credentials credentials.yml --jwt-method HS256)
-RASA_JWT_SECRET_FILE="$JWT_FILE" setsid .venv/rasa/bin/python "${RASA_ARGV[@]}" \
-  --model models/admissions.tar.gz --port "$RASA_PORT" >"$VAR_DIR/logs/rasa.log" 2>&1 &
+argv RASA_ARGV rasa --serve --model "$ADMISSIONS_MODEL" --port "$RASA_PORT"
+argv RASA_TEMPLATE rasa --serve --model '{model}' --port '{port}'
+RASA_JWT_SECRET_FILE="$JWT_FILE" setsid "${RASA_ARGV[@]}" >"$VAR_DIR/logs/rasa.log" 2>&1 &
 RASA_FIRST_PID=$!  # not in pids: a model swap replaces it (the serving file names the current one)
 # Record how Rasa was started ({port} and {model} filled in per process), so a model swap
 # starts the next one the same way; swapped-in processes log to var/logs/rasa-PORT.log.
 RASA_JWT_SECRET_FILE="$JWT_FILE" serving register --pid "$RASA_FIRST_PID" --port "$RASA_PORT" \
-  --ports "$RASA_PORT,$RASA_ALT_PORT" --model models/admissions.tar.gz --log-dir "$VAR_DIR/logs" \
-  -- "$PWD/.venv/rasa/bin/python" "${RASA_ARGV[@]}" --model '{model}' --port '{port}' >/dev/null
+  --ports "$RASA_PORT,$RASA_ALT_PORT" --model "$ADMISSIONS_MODEL" --log-dir "$VAR_DIR/logs" \
+  -- "${RASA_TEMPLATE[@]}" >/dev/null
 # The serving process's pid: the top-level "pid" of the serving file (indent 1; no Python).
 rasa_alive() {
   local p; p=$(sed -n 's/^ "pid": \([0-9]*\).*/\1/p' "$SERVING_FILE" 2>/dev/null)
   [ -n "$p" ] && kill -0 "$p" 2>/dev/null && ! grep -qs ") [ZX] " "/proc/$p/stat"
 }
 if [ -f admissions/web/main.py ]; then
+  argv WEB_ARGV web
   echo "==> starting the web app on 127.0.0.1:$WEB_PORT"
   RASA_URL="http://127.0.0.1:$RASA_PORT" RASA_JWT_SECRET="$RASA_JWT_SECRET" ADMISSIONS_WEB_PORT=$WEB_PORT \
-    start web .venv/app/bin/python -m admissions.web
+    start web "${WEB_ARGV[@]}"
 fi
 
 wait_http "action server" "http://127.0.0.1:$ACTIONS_PORT/health" 60

@@ -4,13 +4,11 @@ must not request anything outside the page's origin."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.browser.pages import CHROMEDRIVER, CHROMIUM, Widget, make_driver
+from tests.browser.pages import Widget, make_driver
 from tests.browser.stack import (
     MODEL,
     Process,
@@ -20,13 +18,12 @@ from tests.browser.stack import (
     start_app,
     wait_until_up,
 )
+from tests.support import chromium
 
 
 def _missing() -> str | None:
-    if not Path(CHROMIUM).exists() or not (
-        Path(CHROMEDRIVER).exists() or shutil.which("chromedriver")
-    ):
-        return "needs Chromium and chromedriver (make system-deps)"
+    if chromium.missing():
+        return chromium.missing()
     if not MODEL.exists():
         return f"needs a trained model at {MODEL} (make train)"
     return None

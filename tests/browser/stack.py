@@ -18,15 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from admissions.web.chat_rasa import jwt_hs256
-from tests.procs import Process, free_port, start
-from tests.procs import wait_http as wait_until_up
+from scripts import stack as launch
+from scripts.stack import TEST_CLOCK as CLOCK
+from scripts.stack import Process, free_port, start
+from scripts.stack import wait_http as wait_until_up
 
-ROOT = Path(__file__).resolve().parents[2]
-RASA_BIN = ROOT / ".venv" / "rasa" / "bin"
-# BROWSER_MODEL: a model trained elsewhere (a domain change tried before `make train`).
-MODEL = Path(os.environ.get("BROWSER_MODEL") or ROOT / "models" / "admissions.tar.gz")
-# A weekday afternoon in New York: the admissions line is open, replies are deterministic.
-CLOCK = "2026-12-01T19:00:00+00:00"
+# BROWSER_MODEL: a model trained elsewhere (a domain change tried before `make train`);
+# ADMISSIONS_MODEL (the launcher's) does the same for every suite.
+MODEL = Path(os.environ.get("BROWSER_MODEL") or launch.MODEL)
 
 
 def http(
@@ -90,23 +89,7 @@ class Stack:
 
 def app_env(tmp: Path, port: int, rasa_url: str, jwt_secret: str) -> dict[str, str]:
     """Environment of one web app process."""
-    env = dict(os.environ)
-    env.update(
-        {
-            "PYTHONPATH": str(ROOT),
-            "ADMISSIONS_WEB_HOST": "127.0.0.1",
-            "ADMISSIONS_WEB_PORT": str(port),
-            "TRACKER_DB_URL": f"sqlite:///{tmp / 'tracker.db'}",
-            "APP_DB_URL": f"sqlite:///{tmp / f'admissions-{port}.db'}",
-            "RETENTION_INTERVAL_MINUTES": "0",
-            "FACILITY_FILE": str(ROOT / "facility.yml"),
-            "RASA_URL": rasa_url,
-            "RASA_JWT_SECRET": jwt_secret,
-            "CHAT_SECRET": secrets.token_hex(32),
-        }
-    )
-    env.pop("VAR_DIR", None)
-    return env
+    return launch.web_env(tmp, port, rasa_url, jwt_secret, {"CHAT_SECRET": secrets.token_hex(32)})
 
 
 def start_app(tmp: Path, rasa_url: str, jwt_secret: str, name: str = "app") -> tuple[Process, str]:
@@ -114,7 +97,7 @@ def start_app(tmp: Path, rasa_url: str, jwt_secret: str, name: str = "app") -> t
     port = free_port()
     proc = start(
         name,
-        [sys.executable, "-m", "admissions.web"],
+        launch.web_argv(sys.executable),
         app_env(tmp, port, rasa_url, jwt_secret),
         tmp / f"{name}.log",
     )
@@ -128,61 +111,15 @@ def running_rasa(tmp: Path) -> Iterator[Stack]:
         raise RuntimeError(f"no trained model at {MODEL}: run `make train`")
     rasa_port, actions_port = free_port(), free_port()
     jwt_secret = secrets.token_hex(32)
-    env = dict(os.environ)
-    env.update(
-        {
-            "ACTIONS_PORT": str(actions_port),
-            "TRACKER_DB_PATH": str(tmp / "tracker.db"),
-            "FACILITY_FILE": str(ROOT / "facility.yml"),
-            "SPACY_PIPELINE": str(ROOT / "build" / "spacy" / "admissions_en"),
-            "RASA_TELEMETRY_ENABLED": "false",
-            "TF_CPP_MIN_LOG_LEVEL": "2",
-            "ADMISSIONS_CLOCK": CLOCK,
-        }
-    )
+    env = launch.sqlite_env(tmp, actions_port, {"ADMISSIONS_CLOCK": CLOCK})
     env.pop("VIRTUAL_ENV", None)
     rasa_url = f"http://127.0.0.1:{rasa_port}"
     stack = Stack(tmp, rasa_url, "", jwt_secret, actions_port)
     try:
-        actions = start(
-            "actions",
-            [
-                str(RASA_BIN / "rasa"),
-                "run",
-                "actions",
-                "--actions",
-                "actions",
-                "--port",
-                str(actions_port),
-            ],
-            env,
-            tmp / "actions.log",
-        )
+        actions = start("actions", launch.actions_argv(actions_port), env, tmp / "actions.log")
         stack.processes.append(actions)
-        rasa = start(
-            "rasa",
-            [
-                str(RASA_BIN / "rasa"),
-                "run",
-                "--model",
-                str(MODEL),
-                "--enable-api",
-                "--interface",
-                "127.0.0.1",
-                "--port",
-                str(rasa_port),
-                "--endpoints",
-                "endpoints.yml",
-                "--credentials",
-                "credentials.yml",
-                "--jwt-secret",
-                jwt_secret,
-                "--jwt-method",
-                "HS256",
-            ],
-            env,
-            tmp / "rasa.log",
-        )
+        rasa_argv = launch.rasa_argv(rasa_port, MODEL, jwt_secret=jwt_secret)
+        rasa = start("rasa", rasa_argv, env, tmp / "rasa.log")
         stack.processes.append(rasa)
         yield stack
     finally:

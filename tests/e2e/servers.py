@@ -3,35 +3,22 @@
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 
-from tests.procs import Process, free_port, start, wait_http
-
-ROOT = Path(__file__).resolve().parents[2]
-BIN = ROOT / ".venv" / "rasa" / "bin"
-MODEL = ROOT / "models" / "admissions.tar.gz"
-
-
-def _env(tmp: Path, actions_port: int, extra: dict[str, str] | None) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "ACTIONS_PORT": str(actions_port),
-            "TRACKER_DB_PATH": str(tmp / "tracker.db"),
-            "FACILITY_FILE": str(ROOT / "facility.yml"),
-            "SPACY_PIPELINE": str(ROOT / "build" / "spacy" / "admissions_en"),
-            "RASA_TELEMETRY_ENABLED": "false",
-            "TF_CPP_MIN_LOG_LEVEL": "2",
-            "SANIC_HOST": "127.0.0.1",  # the action server listens on loopback only
-        }
-    )
-    env.update(extra or {})
-    return env
+from scripts.stack import (
+    MODEL,
+    Process,
+    actions_argv,
+    free_port,
+    rasa_argv,
+    sqlite_env,
+    start,
+    wait_http,
+)
 
 
 @dataclass
@@ -48,18 +35,7 @@ class Stack:
     def start_actions(self) -> None:
         """(Re)start the action server on its port."""
         self.actions = start(
-            "actions",
-            [
-                str(BIN / "rasa"),
-                "run",
-                "actions",
-                "--actions",
-                "actions",
-                "--port",
-                str(self.actions_port),
-            ],
-            self.env,
-            self.tmp / "actions.log",
+            "actions", actions_argv(self.actions_port), self.env, self.tmp / "actions.log"
         )
         wait_http(self.actions, f"http://127.0.0.1:{self.actions_port}/health", 90)
 
@@ -94,27 +70,8 @@ def stack(
     if not MODEL.exists():
         raise RuntimeError(f"no trained model at {MODEL}: run `make train`")
     rasa_port, actions_port = free_port(), free_port()
-    env = _env(tmp, actions_port, extra_env)
-    rasa = start(
-        "rasa",
-        [
-            str(BIN / "rasa"),
-            "run",
-            "--model",
-            str(MODEL),
-            "--enable-api",
-            "--interface",
-            "127.0.0.1",
-            "--port",
-            str(rasa_port),
-            "--endpoints",
-            "endpoints.yml",
-            "--credentials",
-            "credentials.yml",
-        ],
-        env,
-        tmp / "rasa.log",
-    )
+    env = sqlite_env(tmp, actions_port, extra_env)
+    rasa = start("rasa", rasa_argv(rasa_port), env, tmp / "rasa.log")
     s = Stack(f"http://127.0.0.1:{rasa_port}", actions_port, tmp, env, rasa, None)
     try:
         if with_actions:

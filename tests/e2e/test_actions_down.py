@@ -3,18 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from servers import Stack, stack
-
-
-@pytest.fixture(scope="module")
-def no_actions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """A Rasa server whose action server is not running."""
-    with stack(Path(tmp_path_factory.mktemp("noactions")), with_actions=False) as s:
-        yield s
+from servers import Stack
 
 
 @pytest.mark.parametrize(

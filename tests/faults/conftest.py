@@ -14,7 +14,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from harness import Stack
+from harness import Stack, free_port
+
+from tests.support.postgres import scratch_postgres
 
 
 @pytest.fixture(scope="session")
@@ -43,3 +45,11 @@ def healthy(stack: Stack) -> Iterator[Stack]:
     if stack.rasa is None or not stack.rasa.alive():
         stack.start_rasa()
     stack.wait_spool_empty(60)
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """One scratch PostgreSQL server for the suite's production-mode tests (lock store, two
+    Rasa processes): each uses its own tables, or none (advisory locks)."""
+    with scratch_postgres(free_port()) as url:
+        yield url

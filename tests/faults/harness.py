@@ -32,38 +32,29 @@ from typing import Any
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
-BIN = ROOT / ".venv" / "rasa" / "bin"
-PYTHON = BIN / "python"
-MODEL = ROOT / "models" / "admissions.tar.gz"
+sys.path.insert(0, str(ROOT))
+from rasa_addons import replies  # noqa: E402
+from scripts.stack import (  # noqa: E402
+    MODEL,
+    RASA_BIN,
+    RASA_PYTHON,
+    TEST_CLOCK,
+    actions_argv,
+    free_port,
+    rasa_argv,
+    sqlite_env,
+    start,
+    wait_http,
+    write_config,
+)
+from scripts.stack import Process as Proc  # noqa: E402
+
+BIN, PYTHON = RASA_BIN, RASA_PYTHON
 RESULTS = ROOT / "benchmarks" / "results" / "faults.json"
 PROFILE = os.environ.get("FAULTS_PROFILE", "quick")
 FULL = PROFILE == "full"
 
-ENDPOINTS = """\
-action_endpoint:
-  url: http://127.0.0.1:${ACTIONS_PORT}/webhook
-
-tracker_store:
-  type: rasa_addons.tracker_store.DurableSQLTrackerStore
-  dialect: "sqlite"
-  db: ${TRACKER_DB_PATH}
-
-lock_store:
-  type: "in_memory"
-"""
-
-CREDENTIALS = """\
-rasa_addons.channels.GuardedRestInput:
-  max_message_chars: 2000
-  max_body_bytes: 16384
-"""
-
 # Texts the REST channel adds itself: never recorded as bot events.
-sys.path.insert(0, str(ROOT))
-from rasa_addons import replies  # noqa: E402
-from tests.procs import Process as Proc  # noqa: E402
-from tests.procs import free_port, start, wait_http  # noqa: E402
-
 CHANNEL_NOTES = {
     replies.not_recorded(),
     replies.context_lost(),
@@ -263,21 +254,9 @@ class Stack:
         self.spool_dir = tmp / "spool"
         self.rasa_port, self.actions_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.rasa_port}"
-        (tmp / "endpoints.yml").write_text(ENDPOINTS)
-        (tmp / "credentials.yml").write_text(CREDENTIALS)
-        self.env = dict(os.environ)
-        self.env.update(
-            {
-                "ACTIONS_PORT": str(self.actions_port),
-                "TRACKER_DB_PATH": str(self.db_path),
-                "FACILITY_FILE": str(ROOT / "facility.yml"),
-                "SPACY_PIPELINE": str(ROOT / "build" / "spacy" / "admissions_en"),
-                "RASA_TELEMETRY_ENABLED": "false",
-                "TF_CPP_MIN_LOG_LEVEL": "2",
-                "PYTHONPATH": str(ROOT),
-                "SANIC_HOST": "127.0.0.1",  # the action server listens on loopback only
-                "ADMISSIONS_CLOCK": "2026-12-01T19:00:00+00:00",
-            }
+        self.endpoints, self.credentials = write_config(tmp)
+        self.env = sqlite_env(
+            tmp, self.actions_port, {"PYTHONPATH": str(ROOT), "ADMISSIONS_CLOCK": TEST_CLOCK}
         )
         self.env.pop("LOG_LEVEL", None)
         self.env.update(extra_env or {})
@@ -289,18 +268,7 @@ class Stack:
     def start_actions(self) -> None:
         """Start the action server and wait for its health check."""
         self.actions = start(
-            "actions",
-            [
-                str(BIN / "rasa"),
-                "run",
-                "actions",
-                "--actions",
-                "actions",
-                "--port",
-                str(self.actions_port),
-            ],
-            self.env,
-            self.tmp / "actions.log",
+            "actions", actions_argv(self.actions_port), self.env, self.tmp / "actions.log"
         )
         self._wait(self.actions, f"http://127.0.0.1:{self.actions_port}/health", 120)
 
@@ -312,26 +280,8 @@ class Stack:
 
     def start_rasa(self) -> None:
         """Start the Rasa server and wait until it answers."""
-        self.rasa = start(
-            "rasa",
-            [
-                str(BIN / "rasa"),
-                "run",
-                "--model",
-                str(MODEL),
-                "--enable-api",
-                "--interface",
-                "127.0.0.1",
-                "--port",
-                str(self.rasa_port),
-                "--endpoints",
-                str(self.tmp / "endpoints.yml"),
-                "--credentials",
-                str(self.tmp / "credentials.yml"),
-            ],
-            self.env,
-            self.tmp / "rasa.log",
-        )
+        argv = rasa_argv(self.rasa_port, MODEL, self.endpoints, self.credentials)
+        self.rasa = start("rasa", argv, self.env, self.tmp / "rasa.log")
         self._wait(self.rasa, f"{self.url}/status", 300)
 
     def kill_rasa(self) -> None:

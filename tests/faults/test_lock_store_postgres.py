@@ -10,23 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 
 import psycopg2
 import pytest
-from pg import scratch_postgres
 from rasa.core.lock_store import LockError, LockStore
 from rasa.utils.endpoints import EndpointConfig
 
 from rasa_addons.lock_store import LOCK_SPACE, PostgresLockStore
 from tests.procs import free_port
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    """A scratch PostgreSQL server for this module."""
-    with scratch_postgres(free_port()) as url:
-        yield url
 
 
 def advisory_locks_held(url: str) -> int:

@@ -50,8 +50,6 @@ import psycopg2
 import pytest
 import requests
 from harness import (
-    BIN,
-    CREDENTIALS,
     MODEL,
     ROOT,
     Ledger,
@@ -60,9 +58,19 @@ from harness import (
     assert_reconciled,
     record,
 )
-from pg import scratch_postgres
 
-from tests.procs import Process, free_port, start, wait_http
+from scripts.stack import (
+    TEST_CLOCK,
+    TEST_CREDENTIALS,
+    Process,
+    actions_argv,
+    free_port,
+    rasa_argv,
+    server_env,
+    start,
+    wait_http,
+    write_config,
+)
 
 PAIR = ("I want help to stop drinking", "I have Aetna through my job")
 PAIRS = int(os.environ.get("TWO_PROCESS_PAIRS", "1000"))
@@ -85,20 +93,13 @@ class TwoRasa:
         endpoints = (ROOT / "endpoints.prod.yml").read_text()
         if LOCK_STORE == "in_memory":
             endpoints = endpoints[: endpoints.index("lock_store:")] + IN_MEMORY
-        (tmp / "endpoints.yml").write_text(endpoints)
-        (tmp / "credentials.yml").write_text(CREDENTIALS)
-        self.env = dict(os.environ)
-        self.env.update(
+        self.endpoints, self.credentials = write_config(tmp, endpoints, TEST_CREDENTIALS)
+        self.env = server_env(
             {
                 "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
                 "TRACKER_DB_URL": db_url,
-                "FACILITY_FILE": str(ROOT / "facility.yml"),
-                "SPACY_PIPELINE": str(ROOT / "build" / "spacy" / "admissions_en"),
-                "RASA_TELEMETRY_ENABLED": "false",
-                "TF_CPP_MIN_LOG_LEVEL": "2",
                 "PYTHONPATH": str(ROOT),
-                "SANIC_HOST": "127.0.0.1",
-                "ADMISSIONS_CLOCK": "2026-12-01T19:00:00+00:00",
+                "ADMISSIONS_CLOCK": TEST_CLOCK,
             }
         )
         self.env.pop("LOG_LEVEL", None)
@@ -108,44 +109,13 @@ class TwoRasa:
     def start(self) -> None:
         """Start the action server and both Rasa servers; wait until they answer."""
         actions = start(
-            "actions",
-            [
-                str(BIN / "rasa"),
-                "run",
-                "actions",
-                "--actions",
-                "actions",
-                "--port",
-                str(self.actions_port),
-            ],
-            self.env,
-            self.tmp / "actions.log",
+            "actions", actions_argv(self.actions_port), self.env, self.tmp / "actions.log"
         )
         self.procs.append(actions)
         for i, port in enumerate(self.ports):
             env = dict(self.env, TRACKER_SPOOL_DIR=str(self.tmp / f"spool-{i}"))
-            self.procs.append(
-                start(
-                    f"rasa-{i}",
-                    [
-                        str(BIN / "rasa"),
-                        "run",
-                        "--model",
-                        str(MODEL),
-                        "--enable-api",
-                        "--interface",
-                        "127.0.0.1",
-                        "--port",
-                        str(port),
-                        "--endpoints",
-                        str(self.tmp / "endpoints.yml"),
-                        "--credentials",
-                        str(self.tmp / "credentials.yml"),
-                    ],
-                    env,
-                    self.tmp / f"rasa-{i}.log",
-                )
-            )
+            argv = rasa_argv(port, MODEL, self.endpoints, self.credentials)
+            self.procs.append(start(f"rasa-{i}", argv, env, self.tmp / f"rasa-{i}.log"))
         wait_http(actions, f"http://127.0.0.1:{self.actions_port}/health", 120)
         for proc, url in zip(self.procs[1:], self.urls, strict=True):
             wait_http(proc, f"{url}/status", 300)
@@ -203,15 +173,14 @@ class TwoRasa:
 
 
 @pytest.fixture(scope="module")
-def two_rasa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoRasa]:
-    """Scratch PostgreSQL, one action server, two Rasa servers."""
-    with scratch_postgres(free_port()) as url:
-        stack = TwoRasa(tmp_path_factory.mktemp("two-processes"), url)
-        try:
-            stack.start()
-            yield stack
-        finally:
-            stack.stop()
+def two_rasa(tmp_path_factory: pytest.TempPathFactory, pg_url: str) -> Iterator[TwoRasa]:
+    """The suite's scratch PostgreSQL, one action server, two Rasa servers."""
+    stack = TwoRasa(tmp_path_factory.mktemp("two-processes"), pg_url)
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
 
 
 def snapshot(db_url: str, senders: set[str], path: Path) -> list[tuple[Any, ...]]:

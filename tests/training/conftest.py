@@ -16,6 +16,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 if int(sqlalchemy.__version__.split(".")[0]) < 2:
     collect_ignore_glob = ["test_*.py"]
+else:
+    # The scratch PostgreSQL database (STAFF_TEST_POSTGRES_URL), emptied around each test:
+    # one definition, in tests/web/conftest.py.
+    from tests.web.conftest import pg  # noqa: F401
 
 
 @pytest.fixture

@@ -5,43 +5,20 @@ origin), types the code from the key, gets the recovery codes once, and lands si
 from __future__ import annotations
 
 import asyncio
-import shutil
-from pathlib import Path
 
 import pyotp
 import pytest
 
+from tests.support import chromium
 from tests.web.conftest import PASSWORD
-from tests.web.test_xss_browser import CHROMEDRIVER, CHROMIUM
 
-pytestmark = pytest.mark.skipif(
-    not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists())
-    and not shutil.which("chromedriver"),
-    reason="needs Chromium and chromedriver (apt-get install chromium chromium-driver)",
-)
+pytestmark = pytest.mark.skipif(bool(chromium.missing()), reason=str(chromium.missing()))
 
 
 def _driver():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-extensions",
-        "--no-first-run",
-        "--window-size=390,844",  # a phone-sized window: the page must work there too
-    ):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    return chromium.make_driver(
+        390, 844, logs=("browser",)
+    )  # a phone-sized window: the page must work there too
 
 
 def _enrol(base: str) -> dict[str, object]:

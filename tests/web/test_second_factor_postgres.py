@@ -16,9 +16,9 @@ from admissions.db.models import RECOVERY_CODES, TOTP, USERS
 from admissions.web import accounts, auth
 from admissions.web.main import init_app
 from admissions.web.settings import Settings
+from tests.db.test_postgres import URL  # the scratch database; its fixture `pg` is in conftest.py
 from tests.web.conftest import PASSWORD, REPO, enrol_at_sign_in, login, session_csrf
 from tests.web.fixtures import create_tracker_store
-from tests.web.test_postgres import URL  # the scratch database; its fixture `pg` is in conftest.py
 from tests.web.test_second_factor import code_step
 
 pytestmark = pytest.mark.skipif(not URL, reason="set STAFF_TEST_POSTGRES_URL to run on PostgreSQL")

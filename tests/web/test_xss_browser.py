@@ -8,15 +8,13 @@ escaping alone is shown to be enough (the CSP is defence in depth, not the fix).
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
 from admissions.web import security
 from admissions.web.templating import conversation_url
+from tests.support import chromium
 from tests.web.conftest import PASSWORD
 from tests.web.fixtures import (
     Conversation,
@@ -28,36 +26,11 @@ from tests.web.fixtures import (
 from tests.web.fixtures.record import XSS_PREFIX
 from tests.web.xss_payloads import PAYLOADS
 
-CHROMIUM = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
-
-pytestmark = pytest.mark.skipif(
-    not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists())
-    and not shutil.which("chromedriver"),
-    reason="needs Chromium and chromedriver (apt-get install chromium chromium-driver)",
-)
+pytestmark = pytest.mark.skipif(bool(chromium.missing()), reason=str(chromium.missing()))
 
 
 def _driver():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-extensions",
-        "--no-first-run",
-        "--window-size=1280,2000",
-    ):
-        options.add_argument(arg)
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    return chromium.make_driver(1280, 2000, logs=())
 
 
 @pytest.fixture

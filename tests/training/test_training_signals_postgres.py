@@ -1,7 +1,7 @@
 """The inbox's conversation signals (re-asks, read-back "Change it", corrections, callback-form
 privacy) read from a PostgreSQL tracker store, as in production.
 
-Runs only when ``STAFF_TEST_POSTGRES_URL`` names an empty scratch database (``make test-app``
+Runs only when ``STAFF_TEST_POSTGRES_URL`` names an empty scratch database (``make test-training``
 starts one); every table it creates is dropped again.
 """
 

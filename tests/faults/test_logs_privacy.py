@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 import requests
 
-sys.path.insert(0, str(Path(__file__).parent / "faults"))
+sys.path.insert(0, str(Path(__file__).parent))
 
 from harness import ROOT, Outage, Proc, Stack, free_port, start
 

@@ -19,10 +19,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from admissions.db import migrate
+from admissions.db import audit, migrate
 from admissions.db.engine import create_engine, create_sync_engine
 from admissions.db.models import AUDIT_LOG
-from admissions.web import audit
 
 URL = os.environ.get("STAFF_TEST_POSTGRES_URL", "")
 pytestmark = pytest.mark.skipif(not URL, reason="set STAFF_TEST_POSTGRES_URL to run on PostgreSQL")

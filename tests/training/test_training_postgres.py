@@ -1,6 +1,6 @@
 """The NLU inbox query and the retraining tables on PostgreSQL (production's database).
 
-Runs only when ``STAFF_TEST_POSTGRES_URL`` names an empty scratch database (``make test-app``
+Runs only when ``STAFF_TEST_POSTGRES_URL`` names an empty scratch database (``make test-training``
 starts one); every table it creates is dropped again.
 """
 

@@ -12,12 +12,12 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from admissions.db import migrate, synthetic, transcripts
+from admissions.db import audit, migrate, synthetic, transcripts
 from admissions.db.engine import create_engine
 from admissions.db.models import AUDIT_LOG
 from admissions.db.summaries import SummaryIndex
 from admissions.db.transcripts import ListFilters
-from admissions.web import audit, retention
+from admissions.web import retention
 from tests.web.fixtures import Conversation, create_tracker_store, write
 
 URL = os.environ.get("STAFF_TEST_POSTGRES_URL", "")
