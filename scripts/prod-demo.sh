@@ -5,7 +5,7 @@
 #   database (endpoints.prod.yml), one action server, the staff/demo web app.
 # Ctrl-C (or SIGTERM) stops everything it started, PostgreSQL included; data are kept for the
 # next run. PROD_BENCH=SECONDS measures throughput with all Rasa processes against the first
-# one alone, in the same run (scripts/prod_bench.py), then keeps serving (PROD_EXIT=1: stop).
+# one alone, in the same run (benchmarks/prod_bench.py), then keeps serving (PROD_EXIT=1: stop).
 #
 # Environment (all optional):
 #   PROD_VAR_DIR          state, logs, secrets           default $VAR_DIR/prod (var/prod)
@@ -257,7 +257,7 @@ MSG
 
 if [ "$BENCH" != 0 ]; then
   say "measuring: $RASA_N Rasa processes against 1, ${BENCH} s each, $BENCH_VISITORS visitors"
-  PGPASSFILE="$P/secrets/pgpass-owner" .venv/rasa/bin/python scripts/prod_bench.py \
+  PGPASSFILE="$P/secrets/pgpass-owner" .venv/rasa/bin/python -m benchmarks.prod_bench \
     --pool "http://127.0.0.1:$RASA_LB_PORT" --one "http://127.0.0.1:$RASA_ONE_PORT" \
     --processes "$RASA_N" --duration "$BENCH" --visitors "$BENCH_VISITORS" --db "$OWNER_URL" \
     || echo "warning: the measurement failed (see above)" >&2

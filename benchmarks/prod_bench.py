@@ -23,10 +23,9 @@ from typing import Any
 
 import psycopg2
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from benchmarks import bench_load
 
-from benchmarks import bench_load  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def stored_user_texts(db_url: str, senders: set[str]) -> dict[str, list[str]]:
