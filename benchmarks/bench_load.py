@@ -692,7 +692,8 @@ def main(argv: list[str] | None = None) -> int:
     stem.with_suffix(".md").write_text(markdown(report))
     print(markdown(report))
     print(f"-> {stem}.md ({meta['seconds']} s)")
-    lost = sum(r["missing"] + r["duplicated"] for r in reconciliation.values())
+    # Only this assistant's losses fail the run; the stock bot's (Rasa's own SQL store) are reported.
+    lost = sum(r["missing"] + r["duplicated"] for t, r in reconciliation.items() if t != "stock")
     return 1 if lost else 0
 
 
