@@ -149,8 +149,9 @@ def history_from_tracker(tracker: Any) -> tuple[list[dict[str, Any]], frozenset[
     """The conversation as the visitor saw it, and the payloads its last bot turn offers.
 
     A visitor message that is a button payload shows as that button's title; the greeting
-    trigger the app sent itself is left out. After a ``rewind`` (the two-stage fallback's
-    UserUtteranceReverted) Rasa reads the visitor's message again: it is shown once.
+    trigger the app sent itself is left out. After a ``rewind`` right after a visitor message
+    (the two-stage fallback's UserUtteranceReverted) Rasa reads that message again: it is shown
+    once.
     """
     events = tracker.get("events") if isinstance(tracker, dict) else None
     messages: list[dict[str, Any]] = []
@@ -163,7 +164,10 @@ def history_from_tracker(tracker: Any) -> tuple[list[dict[str, Any]], frozenset[
             continue
         kind = event.get("event")
         if kind == "rewind":
-            rewound = True
+            # A re-reading follows only a rewind right after the visitor's message (the
+            # two-stage fallback). The default fallback answers first ("Sorry, ...") and then
+            # rewinds: what the visitor says next is new, even if they said it before.
+            rewound = bool(messages) and messages[-1].get("from") == "visitor"
         elif kind == "bot":
             data = event.get("data")
             message = bot_message(
@@ -185,7 +189,7 @@ def history_from_tracker(tracker: Any) -> tuple[list[dict[str, Any]], frozenset[
             text = event.get("text")
             if not isinstance(text, str):
                 continue
-            if rewound and text in said:
+            if rewound and said and text == said[-1]:
                 rewound = False
                 continue  # the same message read again, not said again
             rewound = False

@@ -197,11 +197,11 @@ def _fit(value: Any) -> tuple[list[ProgramFitView], str | None]:
     return rows, (_text(need) or None)
 
 
-def _said_before(turns: list[Turn], raw: str) -> Turn | None:
-    """The latest visitor turn that Rasa received as ``raw`` (typed text or payload)."""
-    for turn in reversed(turns):
-        if turn.kind in ("visitor", "opened") and (turn.payload or turn.text) == raw:
-            return turn
+def _last_said(turns: list[Turn], raw: str) -> Turn | None:
+    """The last turn, if it is the visitor's and Rasa received it as ``raw`` (text or payload)."""
+    if turns and turns[-1].kind in ("visitor", "opened"):
+        if (turns[-1].payload or turns[-1].text) == raw:
+            return turns[-1]
     return None
 
 
@@ -219,11 +219,14 @@ def build(conversation_id: str, events: list[dict[str, Any]]) -> Transcript:
         kind = event.get("event")
         ts = _float(event.get("timestamp")) or 0.0
         if kind == "rewind":
-            rewound = True
+            # A re-reading follows only a rewind right after the visitor's message (the
+            # two-stage fallback); after the default fallback's "Sorry, ..." and its rewind,
+            # the next message is new even if the visitor said the same earlier.
+            rewound = bool(turns) and turns[-1].kind in ("visitor", "opened")
         elif kind == "user":
             started = ts if started is None else started
             turn = _user_turn(event, ts, titles)
-            earlier = _said_before(turns, _text(event.get("text"))) if rewound else None
+            earlier = _last_said(turns, _text(event.get("text"))) if rewound else None
             if earlier is not None:
                 # said once, read twice (two-stage fallback): one turn, with the final reading
                 turn.timestamp, turn.text, turn.kind = earlier.timestamp, earlier.text, earlier.kind

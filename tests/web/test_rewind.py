@@ -68,3 +68,30 @@ def test_a_different_message_after_a_rewind_is_kept() -> None:
     ]
     assert said == ["my week is odd", "I'm not sure I'm ready", "call me"]
     assert [t.text for t in build("c", events).turns if t.kind == "visitor"] == said
+
+
+def test_after_the_default_fallbacks_rewind_every_new_message_is_kept() -> None:
+    """The default fallback answers ("Sorry, ...") and then rewinds: the visitor's next message
+    is new even when they said the same words earlier in the chat (recorded from Rasa 3.6: a
+    visitor cycling through questions inside the assessment)."""
+    events = [
+        _user("how long is the program", "ask_program_info", 1.0, 1),
+        _bot("Here's how our programs differ ...", 2.0),
+        _user("thanks", "thanks", 3.0, 2),
+        _bot("Sorry, I didn't quite get that. Could you say it another way?", 4.0),
+        {"event": "rewind", "timestamp": 5.0},
+        _user("how long is the program", "ask_program_info", 6.0, 3),
+        _bot("Here's how our programs differ ...", 7.0),
+        _user("thanks", "thanks", 8.0, 4),
+        _bot("Sorry, I didn't quite get that. Could you say it another way?", 9.0),
+        {"event": "rewind", "timestamp": 10.0},
+        _user("thanks", "thanks", 11.0, 5),  # typed again after "Sorry": said twice
+    ]
+    said = [
+        m["text"] for m in history_from_tracker({"events": events})[0] if m["from"] == "visitor"
+    ]
+    expected = ["how long is the program", "thanks"] * 2 + ["thanks"]
+    assert said == expected
+    turns = [t for t in build("c", events).turns if t.kind == "visitor"]
+    assert [t.text for t in turns] == expected
+    assert [t.event_id for t in turns] == [1, 2, 3, 4, 5]
