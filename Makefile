@@ -30,8 +30,9 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(SPACY_DIR)/meta.json
 PIP_QUIET := 2>&1 | { grep -v -e 'is ignored: it is neither' -e '^DEPRECATION' -e 'pip 23.1 will enforce' -e 'legacy .setup.py install' || true; }
 
+.PHONY: env-rasa env-app spacy node
 .PHONY: help setup run test lint format train eval eval-seeds simulate bench clean admin purge record-fixtures \
-        test-python test-app check validate test-stories test-e2e var system-deps test-browser check-advisories test-faults faults retrain test-training bench-retrain bench-load
+        test-python test-app test-app-unit test-app-live check validate test-stories test-e2e var system-deps test-browser check-advisories test-faults faults retrain test-training test-training-unit test-training-e2e test-retrain-e2e test-swap-e2e bench-retrain bench-load
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -161,9 +162,9 @@ test-python: $(RASA_VENV)/.installed $(SPACY_DIR)/meta.json var ## pytest in the
 	  $(PY) $(PYTEST) $(RASA_UNIT_TESTS))
 
 # Tests of the staff app's environment that need a server, a model or Chromium: `make check` skips them.
-APP_SERVER_TESTS := --ignore=tests/training/test_e2e_retrain.py --ignore=tests/training/test_e2e_swap.py \
-	--ignore=tests/web/test_chat_live.py --ignore=tests/web/test_xss_browser.py \
-	--ignore=tests/web/test_second_factor_browser.py
+APP_LIVE_TESTS     := tests/web/test_chat_live.py tests/web/test_xss_browser.py tests/web/test_second_factor_browser.py
+TRAINING_E2E_TESTS := tests/training/test_e2e_retrain.py tests/training/test_e2e_swap.py
+APP_SERVER_TESTS   := $(addprefix --ignore=,$(APP_LIVE_TESTS) $(TRAINING_E2E_TESTS))
 
 check: $(RASA_VENV)/.installed $(APP_DEV) $(SPACY_DIR)/meta.json var ## Quick loop: lint, types and both environments' unit tests side by side (no servers, no model)
 	@start=$$(date +%s); \
@@ -211,27 +212,65 @@ test-faults: setup var $(MODEL) ## Fault, concurrency, fuzz and log-privacy test
 faults: setup var $(MODEL) ## Heavy figures: 1,000 simultaneous pairs, 10,000 fuzz requests, kill -9 under load (~20 min)
 	@FAULTS_PROFILE=full $(PY) -m pytest -q -p no:cacheprovider -s tests/faults
 
-test-app: $(APP_DEV) system-deps var $(MODEL) ## pytest in the staff app environment
-	@echo "==> $@ ($$(date +%T))"
-	@$(call with_scratch_pg,$${PG_TEST_PORT:-54329},STAFF_TEST_POSTGRES_URL,$(APP_PY) $(PYTEST) tests/web tests/db)
+test-app: test-app-unit test-app-live ## pytest in the staff app environment (both parts below)
 
-# Every stage is timed and the times are printed at the end (scripts/test-stages.sh). First lint,
-# advisories, data validation and the model; then two lanes with nothing shared (own ports,
-# temp folders, scratch databases): one after the other, or side by side with TEST_JOBS=2.
-TEST_FIRST := lint check-advisories validate train
-TEST_LANE1 := test-python test-stories test-e2e test-faults test-app
-TEST_LANE2 := test-training test-browser
-test: setup var $(APP_DEV) system-deps node_modules/axe-core/axe.min.js ## Everything CI runs, each stage timed (TEST_JOBS=2: two lanes at once)
-	@MAKE="$(MAKE)" TEST_JOBS=$(or $(TEST_JOBS),1) scripts/test-stages.sh "$(TEST_FIRST)" "$(TEST_LANE1)" "$(TEST_LANE2)"
+test-app-unit: $(APP_DEV) var ## The staff app's tests without a server, model or browser (SQLite + scratch PostgreSQL)
+	@echo "==> $@ ($$(date +%T))"
+	@$(call with_scratch_pg,$${PG_TEST_PORT:-54329},STAFF_TEST_POSTGRES_URL,$(APP_PY) $(PYTEST) tests/web tests/db $(APP_SERVER_TESTS))
+
+test-app-live: $(APP_DEV) system-deps var $(MODEL) ## The staff app against a real Rasa, and its pages in headless Chromium
+	@echo "==> $@ ($$(date +%T))"
+	@$(APP_PY) $(PYTEST) $(APP_LIVE_TESTS)
+
+# `make test` is a plan (scripts/test_plan.py): TEST_JOBS stages at once (default 3), each after
+# the stages it needs ("stage:needed,..."), logs in var/test-logs, each stage's wall and CPU time
+# at the end. On a fresh clone the two environments, Chromium and axe-core install side by side.
+# Training the model keeps about one core busy for ~5 minutes, so the stages that need no model
+# run beside it; the suites on real servers follow, longest first. Every suite has its own
+# (free) ports, temp folders and scratch databases, so any of them can run side by side.
+TEST_PLAN := env-rasa env-app system-deps node spacy:env-rasa train:spacy \
+	lint:spacy,env-app check-advisories:env-rasa validate:spacy test-python:spacy \
+	test-app-unit:env-app,spacy test-training-unit:env-app,spacy \
+	test-retrain-e2e:env-app,spacy test-faults:train test-swap-e2e:train,env-app test-e2e:train \
+	test-browser:train,env-app,system-deps,node test-app-live:train,env-app,system-deps \
+	test-stories:train
+test: ## Everything CI runs: TEST_JOBS stages at once (default 3), each stage timed
+	@PYBIN=$$(scripts/find-python.sh 3.12 3.13 3.11 3.10) || exit 1; \
+	MAKEFLAGS= "$$PYBIN" scripts/test_plan.py --make "$(MAKE)" --jobs $(or $(TEST_JOBS),3) \
+	  --logs $(VAR_DIR)/test-logs $(TEST_PLAN)
+
+# Names for the set-up steps, so the plan above can run them side by side.
+env-rasa: $(RASA_VENV)/.installed
+	@:
+env-app: $(APP_DEV)
+	@:
+spacy: $(SPACY_DIR)/meta.json
+	@:
+node: node_modules/axe-core/axe.min.js
+	@:
 
 retrain: $(APP_VENV)/.installed $(RASA_VENV)/.installed $(SPACY_DIR)/meta.json var ## Retrain from data/: validate, train, test, gate (PROMOTE=1 puts it live)
 	@eval "$$($(STACK) settings)"; RASA_URL=$${RASA_URL:-http://127.0.0.1:$$RASA_PORT} \
 	 RASA_JWT_SECRET=$${RASA_JWT_SECRET:-$$(cat $(VAR_DIR)/rasa_jwt_secret 2>/dev/null)} \
 	 $(APP_PY) -m admissions.training retrain $(if $(PROMOTE),--promote)
 
-test-training: $(APP_DEV) $(RASA_VENV)/.installed system-deps var $(MODEL) ## Retraining loop tests incl. an end-to-end retrain against a real Rasa (~6 min)
+test-training: test-training-unit test-training-e2e ## Retraining loop tests (both parts below)
+
+test-training-unit: $(APP_DEV) $(RASA_VENV)/.installed $(SPACY_DIR)/meta.json var ## Retraining loop tests without a live Rasa (scratch PostgreSQL)
 	@echo "==> $@ ($$(date +%T))"
-	@$(call with_scratch_pg,$${PG_TEST_PORT_TRAINING:-54331},STAFF_TEST_POSTGRES_URL,$(APP_PY) $(PYTEST) tests/training)
+	@$(call with_scratch_pg,$${PG_TEST_PORT_TRAINING:-54331},STAFF_TEST_POSTGRES_URL,$(APP_PY) $(PYTEST) tests/training $(addprefix --ignore=,$(TRAINING_E2E_TESTS)))
+
+test-training-e2e: test-retrain-e2e test-swap-e2e ## End-to-end retraining against real Rasa servers (both parts below)
+
+# The end-to-end retrain trains its own cheap baseline, so it needs no model and runs beside
+# `make train` in `make test`; the swap test runs on the model `make train` made.
+test-retrain-e2e: $(APP_DEV) $(RASA_VENV)/.installed $(SPACY_DIR)/meta.json var ## Annotate, retrain, gate, promote and roll back against a real Rasa
+	@echo "==> $@ ($$(date +%T))"
+	@$(APP_PY) $(PYTEST) tests/training/test_e2e_retrain.py
+
+test-swap-e2e: $(APP_DEV) $(RASA_VENV)/.installed $(SPACY_DIR)/meta.json var $(MODEL) ## A conversation survives a model promotion and a rollback
+	@echo "==> $@ ($$(date +%T))"
+	@TRAINING_TEST_MODEL=$(CURDIR)/$(MODEL) $(APP_PY) $(PYTEST) tests/training/test_e2e_swap.py
 
 bench-retrain: $(APP_DEV) $(RASA_VENV)/.installed var $(MODEL) ## Retrain -> live seconds, chat p95 with/without retraining, swaps (~12 min)
 	@$(APP_PY) benchmarks/retrain.py --model $(MODEL) --runs $(or $(RUNS),1) --swaps $(or $(SWAPS),2) \

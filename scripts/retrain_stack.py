@@ -87,7 +87,9 @@ def train(root: Path, out_name: str = "admissions") -> Path:
                 out_name,
             ],
             cwd=REPO,
-            env=rasa_env(),
+            # Its own training cache: `make test` trains the project's model at the same time,
+            # and two trainings writing one cache database can fail with "database is locked".
+            env=rasa_env({"RASA_CACHE_DIRECTORY": str(root / ".rasa" / "cache")}),
             stdout=handle,
             stderr=subprocess.STDOUT,
             check=False,

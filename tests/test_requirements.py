@@ -62,8 +62,10 @@ def test_only_test_and_lint_targets_install_the_dev_lock() -> None:
 
     assert "requirements/app-dev.lock" in prerequisites("$(APP_DEV)")
     assert "$(APP_VENV)/.installed" in prerequisites("$(APP_DEV)")
-    for target in ("test-app", "test-browser", "test-training", "lint"):
+    app_test_targets = ("test-app-unit", "test-app-live", "test-training-unit")
+    for target in (*app_test_targets, "test-retrain-e2e", "test-swap-e2e", "test-browser", "lint"):
         assert "$(APP_DEV)" in prerequisites(target), target
+    assert "$(APP_DEV)" in prerequisites("env-app")  # what `make test` sets up first
     for target in ("run", "setup", "admin", "purge", "retrain"):
         assert "APP_DEV" not in prerequisites(target), target
     assert "-r requirements/app.lock" in makefile and "-r requirements/app-dev.lock" in makefile

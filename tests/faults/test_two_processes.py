@@ -23,7 +23,7 @@ The control run with Rasa's in-memory lock store (per process) on 200 pairs: 0 l
 duplicated rows (the tracker store's idempotent writes), but 145 conversations out of order and
 188 with both turns of a pair processed without the other's history (two session starts).
 
-``TWO_PROCESS_PAIRS`` (default 1,000: 200-270 s of messages on 2 cores shared with other
+``TWO_PROCESS_PAIRS`` (default 1,000 in ``make faults``, 200 in ``make test``; 1,000 take 200-270 s of messages on 2 cores shared with other
 work, load average 9-10, plus 1-2 minutes to start the servers) and
 ``TWO_PROCESS_LOCK_STORE=in_memory`` (Rasa's per-process lock store instead: the control run,
 which shows what the test catches) change the run. Figures go to
@@ -50,6 +50,7 @@ import psycopg2
 import pytest
 import requests
 from harness import (
+    FULL,
     MODEL,
     ROOT,
     Ledger,
@@ -73,7 +74,9 @@ from scripts.stack import (
 )
 
 PAIR = ("I want help to stop drinking", "I have Aetna through my job")
-PAIRS = int(os.environ.get("TWO_PROCESS_PAIRS", "1000"))
+# `make faults` (the full profile) sends 1,000 pairs; `make test` 200, which is enough to catch
+# the fault: the in-memory control run on 200 pairs put 145 conversations out of order.
+PAIRS = int(os.environ.get("TWO_PROCESS_PAIRS") or (1000 if FULL else 200))
 PARALLEL = 8  # pairs in flight: 16 requests, 8 at each process
 LOCK_STORE = os.environ.get("TWO_PROCESS_LOCK_STORE", "postgres")
 IN_MEMORY = 'lock_store:\n  type: "in_memory"\n'

@@ -1,0 +1,93 @@
+"""`make test`'s plan (scripts/test_plan.py) on a throw-away Makefile: stages wait for what they
+need, run side by side, and the first failure stops the plan with its log shown."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "test_plan.py"
+
+MAKEFILE = """\
+slow:
+\t@sleep 1; echo slow done; date +%s.%N > slow.end
+fast:
+\t@date +%s.%N > fast.start; echo fast done
+after-slow:
+\t@date +%s.%N > after.start; echo after done
+broken:
+\t@echo something went wrong here; exit 3
+never:
+\t@touch never.ran
+"""
+
+
+def plan(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    (tmp / "Makefile").write_text(MAKEFILE)
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), "--logs", str(tmp / "logs"), *args],
+        cwd=tmp,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def stamp(tmp: Path, name: str) -> float:
+    return float((tmp / name).read_text())
+
+
+def test_stages_run_side_by_side_and_wait_for_what_they_need(tmp_path: Path) -> None:
+    result = plan(tmp_path, "--jobs", "2", "slow", "fast", "after-slow:slow")
+    assert result.returncode == 0, result.stdout + result.stderr
+    # fast ran while slow was running; after-slow only once slow had ended
+    assert stamp(tmp_path, "fast.start") < stamp(tmp_path, "slow.end")
+    assert stamp(tmp_path, "after.start") >= stamp(tmp_path, "slow.end")
+    table = result.stdout.split("==> stage times")[1]
+    for name in ("slow", "fast", "after-slow"):
+        assert f"{name} " in table
+    assert "total (wall)" in table and "FAILED" not in table
+    assert (tmp_path / "logs" / "slow.log").read_text().strip() == "slow done"
+
+
+def test_the_first_failure_stops_the_plan_and_shows_its_log(tmp_path: Path) -> None:
+    result = plan(tmp_path, "--jobs", "2", "broken", "never:broken")
+    assert result.returncode == 1
+    assert not (tmp_path / "never.ran").exists()
+    assert "something went wrong here" in result.stdout  # the failed stage's log, printed
+    table = result.stdout.split("==> stage times")[1]
+    assert "broken" in table and "FAILED" in table
+    assert "not run" in table
+
+
+def test_one_at_a_time_shows_the_output_as_it_comes(tmp_path: Path) -> None:
+    result = plan(tmp_path, "--jobs", "1", "fast", "slow")
+    assert result.returncode == 0
+    assert "fast done" in result.stdout.split("==> stage times")[0]
+
+
+def test_a_stage_needing_one_not_in_the_plan_is_refused(tmp_path: Path) -> None:
+    result = plan(tmp_path, "fast:nowhere")
+    assert result.returncode != 0
+    assert "nowhere" in result.stderr
+
+
+def test_a_stage_that_ignores_the_stop_is_stopped_harder(tmp_path: Path) -> None:
+    (tmp_path / "Makefile").write_text(
+        MAKEFILE + "stubborn:\n\t@trap '' INT; sleep 60; touch stubborn.finished\n"
+    )
+    started = time.monotonic()
+    options = ["--logs", str(tmp_path / "logs"), "--grace", "1", "--jobs", "2"]
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), *options, "stubborn", "broken"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert time.monotonic() - started < 30
+    assert not (tmp_path / "stubborn.finished").exists()
+    assert "stopped" in result.stdout.split("==> stage times")[1]
