@@ -1,4 +1,5 @@
-"""Two hot spots of Rasa 3.6.21, done once per process instead of on every call.
+"""Two hot spots of Rasa 3.6.21, done once per process instead of on every call (and a third,
+the model load at start-up, in ``model_load.py``).
 
 Both are exact equivalents of Rasa's own code, installed from here (``install()``, idempotent)
 when Rasa imports ``rasa_addons.tracker_store`` or ``rasa_addons.channels`` (both named in
@@ -49,6 +50,8 @@ import copy
 import logging
 from collections.abc import Callable
 from typing import Any
+
+from rasa_addons import model_load
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +158,7 @@ def install() -> None:
         return
     _install_validation()
     _install_event_lookup()
+    model_load.install()  # 3. DIET / TED load without a traced training step (model_load.py)
     _installed = True
 
 
