@@ -30,6 +30,7 @@ from actions.packet_ask import SLOTS, for_loved_one, local_today
 from actions.packet_questions import WHY
 from admissions.callback import tidy_time
 from admissions.handoff import answers as step
+from admissions.handoff.packet import SHORT
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def _read(
         "language": step.read_language,
         "callback_channel": step.read_channel,
         "best_time": lambda t: tidy_time(t)[:120] or None,
-        "payer_other": lambda t: step.read_free_text(t, 64),
+        "payer_other": lambda t: step.read_free_text(t, SHORT),
         "substances_other": step.read_free_text,
     }
     if key == "subscriber_relationship":
@@ -107,7 +108,7 @@ def _read_payer(text: str, tracker: Tracker) -> dict[str, Any] | None:
         return {"packet_payer": "other"}
     if step.read_yes_no(text) is not None:
         return None
-    free = step.read_free_text(text, 64)  # the schema's limit
+    free = step.read_free_text(text, SHORT)  # the schema's limit
     return {"packet_payer": "other", "packet_payer_other": free} if free else None
 
 
