@@ -76,7 +76,12 @@ class Item:
 
 
 class Message:
-    """One parsed message as the schedule reader sees it: tokens, sentences and entities."""
+    """One parsed message as the schedule reader sees it: tokens, sentences and entities.
+
+    Each step of the reader extends it (:class:`ItemReader`, ``schedule_segments.Segmenter``,
+    ``schedule_spans.SpanBuilder``); ``schedule_reader`` joins the three into one object, so a
+    message is tokenised once and every step reads the same lists.
+    """
 
     def __init__(self, doc: Doc, asked_about: str | None) -> None:
         self.doc = doc
