@@ -40,7 +40,7 @@ class ActionScoreFit(Action):
         dispatcher.utter_message(
             text=f"Here's what you told me, so you don't have to repeat it:\n{summary}"
         )
-        if result.recommended == "undetermined":
+        if result.recommended == fit.UNDETERMINED:
             dispatcher.utter_message(response="utter_referral")
         logger.info("fit scored: recommended=%s need=%s", result.recommended, result.need_level)
         return [

@@ -6,6 +6,9 @@ by ``admissions.handoff.answers``, and gathered into the ``handoff_packet`` slot
 reads. Every question can be skipped; an answer that can't be read gets one re-ask with an
 example, then is left for admissions. A crisis message is never taken as an answer: the form
 steps aside and the crisis rule answers (``data/rules/safety.yml``).
+
+The questions are asked by ``actions.packet_ask``; the offer and the step's end are in
+``actions.packet_offer``.
 """
 
 from __future__ import annotations
@@ -13,31 +16,30 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from datetime import date, timedelta
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import ActionExecutionRejected, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import runtime
 from actions.assessment import _leaves
-from actions.packet_questions import ASKS, OFFER, SKIP_BUTTON, WHY, b
-from actions.questions import call_button
+from actions.packet_ask import ASK_ACTIONS as ASK_ACTIONS  # the form's ask actions, kept here
+from actions.packet_ask import SLOTS, for_loved_one, local_today
+from actions.packet_questions import WHY
 from admissions.callback import tidy_time
 from admissions.handoff import answers as step
+from admissions.handoff.packet import SHORT
 
 logger = logging.getLogger(__name__)
 
 FORM = "handoff_packet_form"
-_CALLBACK_BUTTON = {"title": "Ask admissions to call me", "payload": "/request_callback"}
 
 
 _PERSON = re.compile(
     r"\b(person|human|someone|somebody|agent|representative|staff|counselor|real people)\b"
 )
-SLOTS: tuple[str, ...] = tuple(f"packet_{key}" for key in ASKS)
 INSURANCE_DETAILS = {
     "packet_member_id",
     "packet_group_number",
@@ -45,15 +47,6 @@ INSURANCE_DETAILS = {
     "packet_subscriber_name",
     "packet_subscriber_dob",
 }
-DATE_INPUT = {"packet_dob", "packet_subscriber_dob"}
-
-
-def _loved_one(tracker: Tracker) -> bool:
-    return tracker.get_slot("visitor_role") == "loved_one"
-
-
-def _today() -> date:
-    return runtime.now().date()
 
 
 def answers(slots: dict[str, Any]) -> dict[str, Any]:
@@ -66,59 +59,10 @@ def answers(slots: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-def _payer_buttons(tracker: Tracker) -> list[dict[str, str]]:
-    accepted = runtime.facility().payers.accepted
-    known = tracker.get_slot("payer")
-    buttons = []
-    if known:
-        buttons.append({"title": f"Yes, {known}", "payload": known})
-    buttons += [{"title": p, "payload": p} for p in accepted if p != known]
-    buttons += [
-        {"title": "Another plan", "payload": "another plan"},
-        {"title": "No insurance", "payload": "no insurance"},
-    ]
-    return buttons
-
-
-def _subscriber_buttons(loved_one: bool) -> list[dict[str, str]]:
-    if loved_one:
-        return b("Yes, it's theirs", "Their spouse's or partner's", "A parent's",
-                  "Someone else's")  # fmt: skip
-    return b("Yes, it's mine", "My spouse's or partner's", "A parent's", "Someone else's")
-
-
-def question(slot: str, tracker: Tracker, again: bool) -> tuple[str, list[dict[str, str]]]:
-    """The text and buttons asking ``slot`` (``again``: after a reply that couldn't be read)."""
-    key = slot.removeprefix("packet_")
-    ask = ASKS[key]
-    loved_one = _loved_one(tracker)
-    text = ask.loved_one_text if loved_one else ask.self_text
-    buttons = list(ask.buttons)
-    if key == "payer":
-        buttons = _payer_buttons(tracker)
-        known = tracker.get_slot("payer")
-        if known:
-            whose = "their" if loved_one else "your"
-            text = (
-                f"You mentioned {known}. Is that the plan admissions should check {whose} "
-                f"benefits with? If it's a different one, tap it or type its name."
-            )
-    elif key == "subscriber_relationship":
-        buttons = _subscriber_buttons(loved_one)
-    elif key == "callback_channel" and tracker.get_slot("consent_text") is True:
-        text = "You said admissions may text you. Would you rather they call or text?"
-    if again:
-        text = (
-            f"Sorry, I couldn't read that. {text} {ask.example} Or tap Skip. "
-            "I've kept your other answers."
-        )
-    return text, [*buttons, SKIP_BUTTON]
-
-
 def _read(
     key: str, text: str, tracker: Tracker
 ) -> Any:  # the value, or None when the reply can't be read
-    today = _today()
+    today = local_today()
     readers: dict[str, Callable[[str], Any]] = {
         "first_name": step.read_first_name,
         "dob": lambda t: step.read_birth_date(t, today),
@@ -134,12 +78,12 @@ def _read(
         "language": step.read_language,
         "callback_channel": step.read_channel,
         "best_time": lambda t: tidy_time(t)[:120] or None,
-        "payer_other": lambda t: step.read_free_text(t, 64),
+        "payer_other": lambda t: step.read_free_text(t, SHORT),
         "substances_other": step.read_free_text,
     }
     if key == "subscriber_relationship":
         value = step.read_subscriber_relationship(text)
-        if value == "self" and _loved_one(tracker) and "mine" in text.lower():
+        if value == "self" and for_loved_one(tracker) and "mine" in text.lower():
             mine = {"parent": "parent", "spouse_partner": "spouse"}
             return mine.get(str(tracker.get_slot("packet_relationship")), "other")
         return value
@@ -164,7 +108,7 @@ def _read_payer(text: str, tracker: Tracker) -> dict[str, Any] | None:
         return {"packet_payer": "other"}
     if step.read_yes_no(text) is not None:
         return None
-    free = step.read_free_text(text, 64)  # the schema's limit
+    free = step.read_free_text(text, SHORT)  # the schema's limit
     return {"packet_payer": "other", "packet_payer_other": free} if free else None
 
 
@@ -185,7 +129,7 @@ class ValidateHandoffPacketForm(FormValidationAction):
         """The questions that apply: loved-one only, insurance details, what is already known."""
         slots = [s for s in domain_slots if s in SLOTS]
         drop: set[str] = set()
-        if not _loved_one(tracker):
+        if not for_loved_one(tracker):
             drop.add("packet_relationship")
         payer = tracker.get_slot("packet_payer")
         if payer != "other":
@@ -302,119 +246,3 @@ def _validator(slot: str) -> Callable[..., Any]:
 
 for _slot in SLOTS:
     setattr(ValidateHandoffPacketForm, f"validate_{_slot}", _validator(_slot))
-
-
-def _ask_action(slot: str) -> type[Action]:
-    """Make ``action_ask_<slot>``: the question, or its one re-ask with an example."""
-
-    class AskPacket(Action):
-        def name(self) -> str:
-            return f"action_ask_{slot}"
-
-        async def run(
-            self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-        ) -> list[dict[str, Any]]:
-            again = bool((tracker.get_slot("packet_reasks") or {}).get(slot))
-            text, buttons = question(slot, tracker, again)
-            custom = None
-            if slot in DATE_INPUT:
-                today = _today()
-                oldest = today - timedelta(days=365 * step.MAX_AGE + 28)
-                custom = {
-                    "input": {
-                        "type": "date",
-                        "label": "Date of birth",
-                        "min": oldest.isoformat(),
-                        "max": today.isoformat(),
-                    }
-                }
-            dispatcher.utter_message(text=text, buttons=buttons, json_message=custom)
-            return []
-
-    AskPacket.__name__ = AskPacket.__qualname__ = f"Ask_{slot}"
-    AskPacket.__doc__ = f"Ask the {slot.replace('_', ' ')} question of the handoff packet."
-    return AskPacket
-
-
-ASK_ACTIONS = [_ask_action(slot) for slot in SLOTS]
-
-
-def _offer_open(tracker: Tracker) -> bool:
-    if tracker.get_slot("handoff_packet_complete") or tracker.get_slot("crisis_active"):
-        return False
-    return tracker.get_slot("callback_consent") is not False
-
-
-class ActionOfferPacket(Action):
-    """After the fit (or a booked callback): offer the optional step, saying why and who reads."""
-
-    def name(self) -> str:
-        """Action name used in domain.yml."""
-        return "action_offer_packet"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[dict[str, Any]]:
-        """The offer with [Yes, help admissions prepare] [No thanks]; silent when done."""
-        if not _offer_open(tracker):
-            return []
-        dispatcher.utter_message(
-            text=OFFER,
-            buttons=[
-                {"title": "Yes, help admissions prepare", "payload": "/affirm"},
-                {"title": "No thanks", "payload": "/deny"},
-            ],
-        )
-        return []
-
-
-class ActionDeclinePacket(Action):
-    """The visitor declined the whole step: nothing is asked, the step is over."""
-
-    def name(self) -> str:
-        """Action name used in domain.yml."""
-        return "action_decline_packet"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[dict[str, Any]]:
-        """Say it's fine, and record every question as skipped."""
-        dispatcher.utter_message(
-            text="No problem. Admissions will ask what they need when you talk.",
-            buttons=[call_button()],
-        )
-        skipped = {key: step.SKIP for key in step.PACKET_KEYS}
-        return [
-            SlotSet("handoff_packet", step.build_packet(skipped, declined=True)),
-            SlotSet("handoff_packet_complete", True),
-        ]
-
-
-class ActionSubmitPacket(Action):
-    """The step is over: thank the visitor and mark the packet complete."""
-
-    def name(self) -> str:
-        """Action name used in domain.yml."""
-        return "action_submit_packet"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[dict[str, Any]]:
-        """Thank them; offer a callback when admissions has no number to call yet."""
-        built = step.build_packet(answers(tracker.current_slot_values()))
-        given = [k for k in built if k not in ("skipped", "relationship")]
-        if given:
-            text = (
-                "Thank you. I've passed this to the admissions team so they can prepare before "
-                "they talk with you, and you won't have to repeat it."
-            )
-        else:
-            text = "That's fine. Admissions will ask what they need when you talk."
-        buttons = [call_button()]
-        if not tracker.get_slot("callback_phone"):
-            text += " If you'd like them to call you, tap the button and leave a number."
-            buttons = [_CALLBACK_BUTTON, call_button()]
-        dispatcher.utter_message(text=text, buttons=buttons)
-        skipped = built["skipped"] if isinstance(built["skipped"], list) else []
-        logger.info("handoff packet complete: %d answered, %d skipped", len(given), len(skipped))
-        return [SlotSet("handoff_packet", built), SlotSet("handoff_packet_complete", True)]

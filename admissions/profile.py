@@ -23,6 +23,7 @@ DAY_NAMES: dict[str, str] = {
 }
 DAY_SHORT_NAMES: dict[str, str] = {day: day.title() for day in WEEKDAYS}  # "mon" -> "Mon"
 PROGRAMS: tuple[str, ...] = ("op", "iop", "php", "residential")  # least to most intensive
+UNDETERMINED = "undetermined"  # the recommendation when no program can be named
 PROGRAM_SHORT_NAMES: dict[str, str] = {
     "op": "OP",
     "iop": "IOP",

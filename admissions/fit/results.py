@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from admissions.profile import UNDETERMINED as UNDETERMINED  # one source: the profile's keys
 from admissions.profile import Window
-
-UNDETERMINED = "undetermined"
 
 
 @dataclass(frozen=True)

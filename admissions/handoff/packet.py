@@ -16,6 +16,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
+from admissions.handoff import answers as step
+from admissions.profile import PROGRAMS as PROGRAM_KEYS
+from admissions.profile import UNDETERMINED
+
 SCHEMA_VERSION = "handoff-packet.v1"
 PACKET_SLOT = "handoff_packet"
 COMPLETE_SLOT = "handoff_packet_complete"
@@ -23,30 +27,12 @@ FORM_NAME = "handoff_packet_form"
 # uuid5 namespace of packet ids: the id says nothing about the conversation it came from
 _NAMESPACE = uuid.UUID("6f1c2b1e-3d0a-5b7e-9a51-16a0d0c0f116")
 
-RELATIONSHIPS = ("self", "parent", "spouse_partner", "child", "sibling", "friend", "other")
-SUBSCRIBER_RELATIONSHIPS = ("self", "spouse", "parent", "other")
-CHANNELS = ("phone", "text")
-PROGRAMS = ("php", "iop", "op", "residential", "undetermined")
-FIELDS = (  # the step's answers (keys of the ``handoff_packet`` slot), in the order asked
-    "first_name",
-    "dob",
-    "relationship",
-    "payer",
-    "payer_other",
-    "member_id",
-    "group_number",
-    "subscriber_name",
-    "subscriber_dob",
-    "subscriber_relationship",
-    "substances",
-    "substances_other",
-    "last_use",
-    "mental_health_care",
-    "court_mandated",
-    "referral_source",
-    "language",
-    "callback_channel",
-)
+# the values each answer may take: the step's own keys (admissions/handoff/answers.py)
+RELATIONSHIPS = ("self", *step.RELATIONSHIPS)
+SUBSCRIBER_RELATIONSHIPS = tuple(step.SUBSCRIBERS)
+CHANNELS = step.CHANNELS
+PROGRAMS = (*PROGRAM_KEYS, UNDETERMINED)
+FIELDS = step.PACKET_KEYS  # the step's answers (keys of the ``handoff_packet`` slot), as asked
 SHORT, LONG = 64, 200  # longest identifier / free text kept
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _E164 = re.compile(r"^\+[1-9]\d{7,14}$")

@@ -3,7 +3,9 @@
 Everything that turns a visitor's words into data lives in this package: the text cleaner
 (``text``), the spaCy pipeline builder and its one pattern loader (``pipeline``, with the
 pattern files under ``patterns/``), clock and day reading (``clock``), and the readers of
-schedules, caregiving, payment, yes/no answers, screening answers and relative times.
+schedules (``schedule_reader``, in steps ``schedule_cues``, ``schedule_items``,
+``schedule_segments``, ``schedule_spans``), caregiving, payment, yes/no answers, screening
+answers and relative times.
 
 Code outside the package imports from here only, never from a submodule (a test checks it):
 the names below are the public entry points. Nothing here imports spaCy until a pipeline is
