@@ -131,6 +131,8 @@ class Segmenter(Message):
 
     def _trailing_days(self, seg: Segment) -> list[Item]:
         """Days after a break that belong to the next times: "..., and Monday after 4"."""
+        if not seg.times:  # "free all week, days and evenings": no times yet, nothing trails
+            return []
         last_time = max(t.end for t in seg.times)
         trailing = [d for d in seg.days if d.start >= last_time]
         for j in range(1, len(trailing)):

@@ -177,6 +177,9 @@ FREE_MESSAGES = [
     ("monday, tuesday, and wednesday evenings", {"mon-wed": ["17:00-22:00"]}),
     ("mornings, and evenings after 7", {"mon-sun": ["08:00-12:00", "19:00-22:00"]}),
     ("evenings, 10 to 2 on saturdays", {"sat": ["10:00-14:00", "17:00-22:00"]}),
+    # days before a comma and times after it, with nothing to split (raised before)
+    ("free pretty much all week, days and evenings", {"mon-sun": ["08:00-22:00"]}),
+    ("weekdays, mornings and evenings", {"mon-fri": ["08:00-12:00", "17:00-22:00"]}),
 ]
 
 
