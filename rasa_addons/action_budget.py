@@ -44,9 +44,13 @@ import os
 import time
 import uuid
 from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rasa.shared.exceptions import RasaException
+
+if TYPE_CHECKING:  # imported at install time: importing this module stays light
+    from rasa.core.actions.action import ActionExtractSlots, RemoteAction
+    from rasa.core.processor import MessageProcessor
 
 logger = logging.getLogger(__name__)
 
@@ -209,27 +213,11 @@ def fallback_events(action_name: str) -> list[Any]:
     ]
 
 
-def install() -> None:
-    """Apply the three patches to Rasa (idempotent)."""
-    global _installed
-    if _installed:
-        return
-
+def _budgeted(original_run: Any) -> Any:
+    """``RemoteAction.run`` within the budget; every failure but a form's rejection becomes
+    ``ActionServerUnavailable``, and a timeout or refused connection fails the rest of the turn."""
     import aiohttp
-    import rasa.core.actions.action as action_module
-    from rasa.core.actions.action import (
-        ActionExecutionRejection,
-        ActionExtractSlots,
-        RemoteAction,
-    )
-    from rasa.core.processor import MessageProcessor
-
-    # aiohttp's own timeout stays just above the budget, so ``wait_for`` decides
-    action_module.DEFAULT_REQUEST_TIMEOUT = int(budget_seconds()) + 1
-
-    original_remote_run = RemoteAction.run
-    original_extract_run = ActionExtractSlots.run
-    original_run_action = MessageProcessor._run_action
+    from rasa.core.actions.action import ActionExecutionRejection
 
     async def budgeted_remote_run(
         self: RemoteAction, output_channel: Any, nlg: Any, tracker: Any, domain: Any
@@ -242,7 +230,7 @@ def install() -> None:
             budget = min(budget, CRISIS_EXTRACTION_SECONDS)
         try:
             events = await asyncio.wait_for(
-                original_remote_run(self, output_channel, nlg, tracker, domain), budget
+                original_run(self, output_channel, nlg, tracker, domain), budget
             )
         except ActionExecutionRejection:
             raise
@@ -268,29 +256,42 @@ def install() -> None:
         warmth.cold = False
         return list(events)
 
+    return budgeted_remote_run
+
+
+def _marking_extraction(original_run: Any) -> Any:
+    """``ActionExtractSlots.run`` that marks the custom action calls it makes (crisis budget)."""
+
     async def marked_extract_run(
         self: ActionExtractSlots, output_channel: Any, nlg: Any, tracker: Any, domain: Any
     ) -> list[Any]:
         token = _in_extraction.set(True)
         try:
-            return list(await original_extract_run(self, output_channel, nlg, tracker, domain))
+            return list(await original_run(self, output_channel, nlg, tracker, domain))
         finally:
             _in_extraction.reset(token)
 
-    class _FallbackOnFailure:
-        """Wraps the action the processor runs: an unavailable action server becomes a reply."""
+    return marked_extract_run
 
-        def __init__(self, action: Any) -> None:
-            self._action = action
 
-        def __getattr__(self, item: str) -> Any:
-            return getattr(self._action, item)
+class _FallbackOnFailure:
+    """Wraps the action the processor runs: an unavailable action server becomes a reply."""
 
-        async def run(self, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> Any:
-            try:
-                return await self._action.run(output_channel, nlg, tracker, domain)
-            except ActionServerUnavailable:
-                return fallback_events(self._action.name())
+    def __init__(self, action: Any) -> None:
+        self._action = action
+
+    def __getattr__(self, item: str) -> Any:
+        return getattr(self._action, item)
+
+    async def run(self, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> Any:
+        try:
+            return await self._action.run(output_channel, nlg, tracker, domain)
+        except ActionServerUnavailable:
+            return fallback_events(self._action.name())
+
+
+def _with_fallback(original_run_action: Any) -> Any:
+    """``MessageProcessor._run_action`` that runs the action wrapped in ``_FallbackOnFailure``."""
 
     async def run_action_with_fallback(
         self: MessageProcessor,
@@ -306,8 +307,24 @@ def install() -> None:
             )
         )
 
-    RemoteAction.run = budgeted_remote_run  # type: ignore[method-assign]
-    ActionExtractSlots.run = marked_extract_run  # type: ignore[method-assign]
-    MessageProcessor._run_action = run_action_with_fallback  # type: ignore[method-assign]
+    return run_action_with_fallback
+
+
+def install() -> None:
+    """Apply the three patches to Rasa (idempotent)."""
+    global _installed
+    if _installed:
+        return
+
+    import rasa.core.actions.action as action_module
+    from rasa.core.actions.action import ActionExtractSlots, RemoteAction
+    from rasa.core.processor import MessageProcessor
+
+    # aiohttp's own timeout stays just above the budget, so ``wait_for`` decides
+    action_module.DEFAULT_REQUEST_TIMEOUT = int(budget_seconds()) + 1
+
+    RemoteAction.run = _budgeted(RemoteAction.run)  # type: ignore[method-assign]
+    ActionExtractSlots.run = _marking_extraction(ActionExtractSlots.run)  # type: ignore[method-assign]
+    MessageProcessor._run_action = _with_fallback(MessageProcessor._run_action)  # type: ignore[method-assign]
     _installed = True
     logger.debug("custom action budget installed (%.1f s)", budget_seconds())

@@ -20,6 +20,8 @@ replaces tickets with a PostgreSQL session-level advisory lock held for the whol
   server releases the lock at once (no lifetime to guess, unlike tickets).
 * The connections are psycopg2 *asynchronous* connections driven by the event loop
   (``add_reader``): waiting for a lock never blocks Rasa's loop nor uses a thread.
+  They, the connection string and the lock statements are in
+  ``rasa_addons/lock_connections.py``; this module is the ``LockStore`` and its policies.
 * **Pooling.** At most ``max_connections`` (default 20, ``LOCK_STORE_MAX_CONNECTIONS``)
   connections per process, idle ones kept for reuse; a broken idle connection is replaced.
 * **Timeouts.** Connecting is bounded by ``connect_timeout`` (default 2 s); waiting for the
@@ -54,82 +56,30 @@ from typing import Any
 
 import psycopg2
 import psycopg2.errors
-import psycopg2.extensions
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore
 from rasa.utils.endpoints import EndpointConfig
-from sqlalchemy.engine import make_url
+
+from rasa_addons.backoff import Backoff
+from rasa_addons.lock_connections import (
+    LOCK_SPACE,
+    DatabaseUnavailable,
+    discard,
+    libpq_dsn,
+    open_connection,
+    release_lock,
+    take_lock,
+    why,
+)
+
+# LOCK_SPACE, DatabaseUnavailable and libpq_dsn lived here before lock_connections.py
+__all__ = ["LOCK_SPACE", "DatabaseUnavailable", "PostgresLockStore", "libpq_dsn"]
 
 logger = logging.getLogger(__name__)
-
-LOCK_SPACE = 15014  # pg_advisory_lock(LOCK_SPACE, hashtext(conversation_id))
-_ACQUIRE = "SELECT pg_advisory_lock(%s, hashtext(%s))"
-_RELEASE = "SELECT pg_advisory_unlock(%s, hashtext(%s))"
-
-
-class DatabaseUnavailable(Exception):
-    """The lock database cannot be reached (message safe to log: no password)."""
 
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(name, "").strip() or default
-
-
-def libpq_dsn(url: str) -> tuple[str, str]:
-    """(libpq connection string, the server named for error messages) from a database URL."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "postgresql":
-        raise ValueError(f"PostgresLockStore needs a postgresql:// URL, got {parsed.drivername}")
-    parts: dict[str, Any] = {
-        "host": parsed.host,
-        "port": parsed.port,
-        "dbname": parsed.database,
-        "user": parsed.username,
-        "password": parsed.password,
-    }
-    for key, value in parsed.query.items():
-        parts[key] = value if isinstance(value, str) else value[-1]
-    dsn = psycopg2.extensions.make_dsn(**{k: v for k, v in parts.items() if v is not None})
-    where = f"{parsed.host or 'local socket'}:{parsed.port or 5432}/{parsed.database or ''}"
-    return dsn, where
-
-
-async def _wait(conn: Any) -> None:
-    """Drive an asynchronous psycopg2 connection until its current operation completes."""
-    loop = asyncio.get_running_loop()
-    while True:
-        state = conn.poll()
-        if state == psycopg2.extensions.POLL_OK:
-            return
-        fd = conn.fileno()
-        ready: asyncio.Future[None] = loop.create_future()
-
-        def wake(f: asyncio.Future[None] = ready) -> None:
-            if not f.done():
-                f.set_result(None)
-
-        if state == psycopg2.extensions.POLL_READ:
-            loop.add_reader(fd, wake)
-            try:
-                await ready
-            finally:
-                loop.remove_reader(fd)
-        elif state == psycopg2.extensions.POLL_WRITE:
-            loop.add_writer(fd, wake)
-            try:
-                await ready
-            finally:
-                loop.remove_writer(fd)
-        else:  # pragma: no cover - psycopg2 raises before returning anything else
-            raise psycopg2.OperationalError(f"unexpected poll state {state}")
-
-
-def _cancel_and_close(conn: Any) -> None:
-    """Cancel the running query on the server, then close (blocking; run in a thread)."""
-    with contextlib.suppress(Exception):
-        conn.cancel()
-    with contextlib.suppress(Exception):
-        conn.close()
 
 
 class PostgresLockStore(LockStore):
@@ -177,8 +127,7 @@ class PostgresLockStore(LockStore):
         self._slots: asyncio.Semaphore | None = None
         self._local: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._tickets: dict[str, TicketLock] = {}
-        self._down_until = 0.0
-        self._backoff = 0.0
+        self.backoff = Backoff()
         self._last_error = ""
         self.stats: dict[str, int] = {
             "acquired": 0,
@@ -254,7 +203,7 @@ class PostgresLockStore(LockStore):
 
     async def _acquire(self, conversation_id: str, deadline: float) -> Any | None:
         """The connection holding the advisory lock; None when running local-only."""
-        if time.monotonic() < self._down_until:
+        if not self.backoff.available():
             self._unavailable(None)
             return None
         if self._slots is None:
@@ -298,9 +247,9 @@ class PostgresLockStore(LockStore):
                     f"within {self.wait_timeout:.0f} s (another turn of it is still running)."
                 ) from None
             except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
-                self._discard(conn)
+                discard(conn)
                 if fresh or attempt == 2:  # a new connection failed: the server is away
-                    return DatabaseUnavailable(self._why(exc))
+                    return DatabaseUnavailable(why(exc))
                 continue  # a stale pooled connection (server restarted): try a new one
             self._db_ok()
             self.stats["acquired"] += 1
@@ -311,34 +260,24 @@ class PostgresLockStore(LockStore):
         """Wait for the advisory lock on ``conn`` (bounded; cancel-safe)."""
         remaining = max(0.01, deadline - time.monotonic())
         try:
-            cursor = conn.cursor()
-            cursor.execute(
-                "SELECT set_config('lock_timeout', %s, false)", (f"{int(remaining * 1000)}",)
-            )
-            await asyncio.wait_for(_wait(conn), self.connect_timeout + 5)
-            cursor.execute(_ACQUIRE, (LOCK_SPACE, conversation_id))
-            await asyncio.wait_for(_wait(conn), remaining + 5)
-            cursor.fetchall()
+            await take_lock(conn, conversation_id, remaining, self.connect_timeout + 5)
         except asyncio.TimeoutError:
-            self._discard(conn)
+            discard(conn)
             raise psycopg2.OperationalError("no answer from the server while waiting") from None
         except asyncio.CancelledError:
             # The query may still be queued on the server, or the lock already granted: cancel
             # it there and close the connection (closing releases a granted session lock).
             self.stats["cancelled"] += 1
-            self._discard(conn)
+            discard(conn)
             raise
 
     async def _release(self, conn: Any, conversation_id: str) -> None:
         """Unlock and pool the connection; on any trouble close it (which also unlocks)."""
         assert self._slots is not None
         try:
-            cursor = conn.cursor()
-            cursor.execute(_RELEASE, (LOCK_SPACE, conversation_id))
-            await asyncio.wait_for(_wait(conn), self.connect_timeout + 5)
-            cursor.fetchall()
+            await release_lock(conn, conversation_id, self.connect_timeout + 5)
         except BaseException:
-            self._discard(conn)
+            discard(conn)
             self._slots.release()
             raise
         self._idle.append(conn)
@@ -346,57 +285,16 @@ class PostgresLockStore(LockStore):
 
     async def _connect(self) -> Any:
         """A new asynchronous connection (autocommit) or ``DatabaseUnavailable``."""
-        try:
-            conn = psycopg2.connect(self.dsn, async_=True)
-        except psycopg2.Error as exc:
-            raise DatabaseUnavailable(self._why(exc)) from None
-        try:
-            await asyncio.wait_for(_wait(conn), self.connect_timeout)
-            if conn.server_version >= 140000:
-                cursor = conn.cursor()
-                cursor.execute(
-                    "SELECT set_config('client_connection_check_interval', '2000', false)"
-                )
-                await asyncio.wait_for(_wait(conn), self.connect_timeout)
-        except asyncio.TimeoutError:
-            self._discard(conn)
-            raise DatabaseUnavailable(
-                f"no answer within {self.connect_timeout:g} s (connect_timeout)"
-            ) from None
-        except psycopg2.Error as exc:
-            self._discard(conn)
-            raise DatabaseUnavailable(self._why(exc)) from None
-        except BaseException:
-            self._discard(conn)
-            raise
+        conn = await open_connection(self.dsn, self.connect_timeout)
         self.stats["connections_opened"] += 1
         return conn
-
-    def _discard(self, conn: Any) -> None:
-        """Cancel whatever runs on ``conn`` and close it, without blocking the loop."""
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            _cancel_and_close(conn)
-            return
-        with contextlib.suppress(Exception):
-            loop.remove_reader(conn.fileno())
-            loop.remove_writer(conn.fileno())
-        loop.run_in_executor(None, _cancel_and_close, conn)
-
-    @staticmethod
-    def _why(exc: BaseException) -> str:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
     def _unavailable(self, exc: BaseException | None) -> None:
         """Local-only (or ``LockError``) while the database is unreachable."""
         if exc is not None:
             self._last_error = str(exc)
             self.stats["db_failures"] += 1
-            first = self._backoff == 0.0
-            self._backoff = min(5.0, self._backoff * 2 if self._backoff else 0.5)
-            self._down_until = time.monotonic() + self._backoff
+            first = self.backoff.failed()
             self._close_idle()
             log = logger.error if first else logger.debug
             log(
@@ -414,10 +312,8 @@ class PostgresLockStore(LockStore):
         self.stats["local_only"] += 1
 
     def _db_ok(self) -> None:
-        if self._backoff:
+        if self.backoff.recovered():
             logger.warning("lock store: PostgreSQL at %s is reachable again", self.where)
-        self._backoff = 0.0
-        self._down_until = 0.0
 
     def _close_idle(self) -> None:
         while self._idle:
