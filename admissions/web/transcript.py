@@ -9,9 +9,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from admissions.profile import PROGRAMS
 from admissions.web.chat_rasa import GREET, REQUEST_HUMAN, TALK_TO_A_PERSON
 
-PROGRAM_ORDER: tuple[str, ...] = ("op", "iop", "php", "residential")
 HIDDEN_SLOTS: frozenset[str] = frozenset({"requested_slot"})
 
 
@@ -176,8 +176,8 @@ def _fit(value: Any) -> tuple[list[ProgramFitView], str | None]:
     if not isinstance(value, dict):
         return [], None
     rows: list[ProgramFitView] = []
-    keys = [k for k in PROGRAM_ORDER if k in value] + sorted(
-        k for k in value if k not in PROGRAM_ORDER and k != "need_level"
+    keys = [k for k in PROGRAMS if k in value] + sorted(
+        k for k in value if k not in PROGRAMS and k != "need_level"
     )
     for key in keys:
         item = value.get(key)
