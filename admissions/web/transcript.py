@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from admissions.facility import tel_link
 from admissions.profile import PROGRAMS
 from admissions.web.chat_rasa import GREET, REQUEST_HUMAN, TALK_TO_A_PERSON
 
@@ -277,11 +278,12 @@ def contact_wishes(slots: dict[str, Any]) -> str:
 
 
 def tel_href(phone: Any) -> str | None:
-    """A ``tel:`` link for a US phone number as the visitor gave it, or None."""
+    """A ``tel:`` link for a US phone number as the visitor gave it, or None (built by
+    ``admissions.facility.tel_link``, the one builder of tel: links)."""
     digits = "".join(ch for ch in _text(phone) if ch.isdigit())
     if len(digits) == 11 and digits.startswith("1"):
         digits = digits[1:]
-    return f"tel:+1{digits}" if len(digits) == 10 else None
+    return tel_link(digits) if len(digits) == 10 else None
 
 
 def phone_words(phone: Any) -> str:
