@@ -243,6 +243,28 @@ async def test_wrong_secret_or_no_server_leaves_the_live_model(
     assert "refused our credentials" in json.loads(rows[0].detail)["error"]
 
 
+async def test_only_a_recent_outcome_is_reported(sign_in, rasa_stub, models, training_sandbox):
+    trainer = await sign_in("tina", "trainer")
+    status_file = training_sandbox / "work" / "go-live.json"
+    status_file.parent.mkdir(parents=True, exist_ok=True)
+    url = f"/staff/training/models?switching={models['b']}"
+    for ended, shown in ((time.time() - 3600, False), (time.time() - 60, True)):
+        status = {
+            "model": models["b"],
+            "action": "promote",
+            "by": "tina",
+            "state": "failed",
+            "message": "The new Rasa server did not come up healthy.",
+            "started_at": ended - 90,
+            "finished_at": ended,
+            "seconds": None,
+        }
+        status_file.write_text(json.dumps(status))
+        page = await (await trainer.client.get(url)).text()
+        assert ("did not come up healthy" in page) is shown
+        assert REFRESHING not in page
+
+
 async def test_a_changed_model_file_is_not_loaded(sign_in, rasa_stub, models):
     models["b_path"].write_bytes(b"tampered")
     trainer = await sign_in("tina", "trainer")

@@ -3,6 +3,7 @@ runs in the background while the page follows it)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from admissions.web.responses import redirect
 from admissions.web.views.training.common import id_from, settings_of
 
 MODELS = "staff/training/models.html"
+OUTCOME_SHOWN_SECONDS = 15 * 60  # an old ?switching= link no longer reports "is live now"
 
 
 async def _models_context(request: web.Request, error: str | None = None) -> dict[str, Any]:
@@ -49,11 +51,14 @@ async def _models_context(request: web.Request, error: str | None = None) -> dic
 
 def _switch(settings: TrainingSettings, asked: str | None) -> dict[str, Any] | None:
     """The promotion or rollback to show: one running now (whoever started it), else the
-    outcome of the one this page was sent to follow (``?switching=<model id>``)."""
+    recent outcome of the one this page was sent to follow (``?switching=<model id>``)."""
     status = promote.go_live_status(settings)
     if status is None:
         return None
-    if status.get("state") == "running" or str(status.get("model")) == asked:
+    if status.get("state") == "running":
+        return status
+    ended = float(status.get("finished_at") or status.get("started_at") or 0)
+    if str(status.get("model")) == asked and time.time() - ended < OUTCOME_SHOWN_SECONDS:
         return status
     return None
 
