@@ -16,9 +16,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from admissions.db.tracker import create_tracker_schema, event_row, events
+from admissions.fit.results import UNDETERMINED
+from admissions.profile import PROGRAMS
 
 SYNTHETIC_PREFIX = "synthetic-"
-PROGRAMS = ("php", "iop", "op", "residential")
 _CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY3479"
 _TURNS = [
     ("greet", "hi", "Hi, I'm the Harbor Light admissions assistant."),
@@ -156,7 +157,7 @@ def conversation(rng: random.Random, start: float) -> list[dict[str, Any]]:
     complete = rng.random() < 0.6
     if complete:
         ts += 20
-        recommended = rng.choice((*PROGRAMS, "undetermined"))
+        recommended = rng.choice((*PROGRAMS, UNDETERMINED))
         out.append(action_event("action_score_fit", ts))
         out.append(slot_event("recommended_program", recommended, ts))
         out.append(slot_event("program_fit", program_fit(recommended, rng), ts))

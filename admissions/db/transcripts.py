@@ -19,8 +19,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from admissions.db.tracker import PURGE_LOCK_SPACE, event_data, events, purged_senders
+from admissions.fit.results import UNDETERMINED
+from admissions.profile import PROGRAMS
 
-PROGRAM_VALUES: tuple[str, ...] = ("php", "iop", "op", "residential", "undetermined")
+PROGRAM_VALUES: tuple[str, ...] = (*PROGRAMS, UNDETERMINED)  # what a recommendation can be
 HANDOFF_ACTIONS: tuple[str, ...] = ("action_handoff",)
 RESET_EVENTS: tuple[str, ...] = ("reset_slots", "restart")
 CALLBACK_SLOTS: tuple[str, ...] = (

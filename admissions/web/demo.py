@@ -14,21 +14,13 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from admissions.facility import Facility
+from admissions.profile import WEEKDAYS
 from admissions.web import chat_proxy
 from admissions.web.chat_config import ChatConfig
 from admissions.web.keys import FACILITY
+from admissions.wording import clock, short_day_list
 
 WIDGET_DIR = Path(__file__).with_name("static") / "widget"
-DAY_LABELS = {
-    "mon": "Mon",
-    "tue": "Tue",
-    "wed": "Wed",
-    "thu": "Thu",
-    "fri": "Fri",
-    "sat": "Sat",
-    "sun": "Sun",
-}
-ORDER = list(DAY_LABELS)
 # The demo page: our own script, stylesheet and calls only; nothing from anywhere else.
 DEMO_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -38,26 +30,10 @@ DEMO_CSP = (
 ACCENT = "#1f5f5b"  # deep teal: 7.2:1 against white
 
 
-def clock(minutes: int) -> str:
-    """``17:30`` minutes-since-midnight as ``5:30 PM``."""
-    hour, minute = divmod(minutes, 60)
-    suffix = "AM" if hour < 12 or hour == 24 else "PM"
-    hour = hour % 12 or 12
-    return f"{hour}:{minute:02d} {suffix}" if minute else f"{hour} {suffix}"
-
-
-def day_span(days: list[str]) -> str:
-    """``["mon", "tue", "wed"]`` as ``Mon–Wed``; gaps as a list (``Mon, Tue, Thu``)."""
-    idx = sorted(ORDER.index(d) for d in days)
-    if len(idx) > 2 and idx == list(range(idx[0], idx[-1] + 1)):
-        return f"{DAY_LABELS[ORDER[idx[0]]]}–{DAY_LABELS[ORDER[idx[-1]]]}"
-    return ", ".join(DAY_LABELS[ORDER[i]] for i in idx)
-
-
 def hours_lines(facility: Facility) -> list[str]:
     """Admissions line opening hours, grouped by identical days."""
     groups: list[tuple[tuple[int, int], list[str]]] = []
-    for day in ORDER:
+    for day in WEEKDAYS:
         window = facility.admissions.hours.get(day)
         if window is None:
             continue
@@ -65,10 +41,10 @@ def hours_lines(facility: Facility) -> list[str]:
             groups[-1][1].append(day)
         else:
             groups.append(((window[0], window[1]), [day]))
-    lines = [f"{day_span(days)}: {clock(a)}–{clock(b)}" for (a, b), days in groups]
-    closed = [d for d in ORDER if d not in facility.admissions.hours]
+    lines = [f"{short_day_list(days)}: {clock(a)}–{clock(b)}" for (a, b), days in groups]
+    closed = [d for d in WEEKDAYS if d not in facility.admissions.hours]
     if closed:
-        lines.append(f"{day_span(closed)}: closed (leave a callback request in the chat)")
+        lines.append(f"{short_day_list(closed)}: closed (leave a callback request in the chat)")
     return lines
 
 
@@ -77,7 +53,7 @@ def page_context(facility: Facility) -> dict[str, Any]:
     programs = []
     for program in facility.ordered():
         tracks = [
-            f"{t.name.capitalize()}: {day_span(list(t.days))}, {clock(t.start)}–{clock(t.end)}"
+            f"{t.name.capitalize()}: {short_day_list(t.days)}, {clock(t.start)}–{clock(t.end)}"
             for t in program.tracks
         ]
         programs.append({"name": program.name, "summary": program.summary, "tracks": tracks})

@@ -9,9 +9,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from admissions.facility import tel_link
+from admissions.profile import PROGRAMS
 from admissions.web.chat_rasa import GREET, REQUEST_HUMAN, TALK_TO_A_PERSON
 
-PROGRAM_ORDER: tuple[str, ...] = ("op", "iop", "php", "residential")
 HIDDEN_SLOTS: frozenset[str] = frozenset({"requested_slot"})
 
 
@@ -176,8 +177,8 @@ def _fit(value: Any) -> tuple[list[ProgramFitView], str | None]:
     if not isinstance(value, dict):
         return [], None
     rows: list[ProgramFitView] = []
-    keys = [k for k in PROGRAM_ORDER if k in value] + sorted(
-        k for k in value if k not in PROGRAM_ORDER and k != "need_level"
+    keys = [k for k in PROGRAMS if k in value] + sorted(
+        k for k in value if k not in PROGRAMS and k != "need_level"
     )
     for key in keys:
         item = value.get(key)
@@ -280,11 +281,12 @@ def contact_wishes(slots: dict[str, Any]) -> str:
 
 
 def tel_href(phone: Any) -> str | None:
-    """A ``tel:`` link for a US phone number as the visitor gave it, or None."""
+    """A ``tel:`` link for a US phone number as the visitor gave it, or None (built by
+    ``admissions.facility.tel_link``, the one builder of tel: links)."""
     digits = "".join(ch for ch in _text(phone) if ch.isdigit())
     if len(digits) == 11 and digits.startswith("1"):
         digits = digits[1:]
-    return f"tel:+1{digits}" if len(digits) == 10 else None
+    return tel_link(digits) if len(digits) == 10 else None
 
 
 def phone_words(phone: Any) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from admissions.facility import tel_link
 from admissions.web.main import init_app
 from admissions.web.settings import Settings
 
@@ -54,6 +55,7 @@ async def test_demo_page_embeds_the_widget_with_one_tag(client: Any) -> None:
             "defer": None,
             "data-facility": "Harbor Light Recovery Center",
             "data-phone": "833-820-2922",
+            "data-tel": tel_link("833-820-2922"),  # the server builds the widget's call link
             "data-accent": "#1f5f5b",
         }
     ]
@@ -101,6 +103,9 @@ def test_widget_never_writes_html_or_keeps_the_chat_in_storage() -> None:
     ):
         assert forbidden not in source, forbidden
     assert ".textContent" in source
+    # one builder of tel: links (admissions.facility.tel_link): the widget takes its link from
+    # data-tel and builds none from the number
+    assert "data.tel" in source and "replace(/\\D/g" not in source
     for sheet in ("widget.css", "demo/demo.css"):
         css = (WIDGET / sheet).read_text()
         assert "@import" not in css and "url(" not in css, sheet

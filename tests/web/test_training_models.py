@@ -49,6 +49,7 @@ class StubRasa:
     def __init__(self, secret: str) -> None:
         self.secret = secret
         self.loaded: list[str] = []
+        self.hold: asyncio.Event | None = None  # when set: PUT /model waits for it (a slow load)
 
     def _authorised(self, request: web.Request) -> bool:
         auth = request.headers.get("Authorization", "")
@@ -65,6 +66,8 @@ class StubRasa:
         path = (await request.json())["model_file"]
         if not Path(path).exists():
             return web.json_response({"message": "LoadingError"}, status=500)
+        if self.hold is not None:
+            await self.hold.wait()
         await asyncio.sleep(0.05)
         self.loaded.append(path)
         return web.Response(status=204)
@@ -129,29 +132,68 @@ async def models(training_sandbox: Path, settings, app_db) -> dict[str, Any]:
     return out
 
 
+REFRESHING = '<meta http-equiv="refresh" content="3; url=/staff/training/models?switching='
+
+
+async def follow(client: Any, location: str) -> str:
+    """Reload the page a trainer was sent to, as its refresh does, until the swap has ended."""
+    body = ""
+    for _ in range(200):
+        body = await (await client.get(location)).text()
+        if REFRESHING not in body:
+            return body
+        assert "This page refreshes itself every few seconds." in body
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the swap never ended: {body}")
+
+
 async def test_promote_then_roll_back(sign_in, rasa_stub, models, app_db):
     trainer = await sign_in("tina", "trainer")
     page = await (await trainer.client.get("/staff/training/models")).text()
     assert page.count("Roll back to this") == 0 and "Put live" in page
     before = last_audit_id(app_db)
-    response = await trainer.post(f"/staff/training/models/{models['b']}/promote")
+    rasa_stub.hold = asyncio.Event()  # the model takes its time to load
+    # the trainer is not kept waiting for the swap: sent at once to a page that follows it
+    response = await asyncio.wait_for(
+        trainer.post(f"/staff/training/models/{models['b']}/promote"), 10
+    )
     assert response.status == 303, await response.text()
+    location = response.headers["Location"]
+    assert location == f"/staff/training/models?switching={models['b']}"
+    page = await (await trainer.client.get(location)).text()
+    assert f"Putting model #{models['b']} live (started by tina at" in page
+    assert f'{REFRESHING}{models["b"]}">' in page
+    assert "Put live</button>" not in page and "Roll back to this" not in page
+    assert models["live"].read_bytes() == models["a_path"].read_bytes()  # not yet
+    # meanwhile nobody can start another swap
+    busy = await trainer.post(f"/staff/training/models/{models['a']}/rollback")
+    assert busy.status == 400 and "in progress" in await busy.text()
+    rasa_stub.hold.set()
+    page = await follow(trainer.client, location)
+    assert f"Model #{models['b']} is live now (put live by tina in " in page
     assert rasa_stub.loaded == [str(models["b_path"].resolve())]
     assert models["live"].read_bytes() == models["b_path"].read_bytes()
-    page = await (await trainer.client.get("/staff/training/models")).text()
     assert "Roll back to this" in page and "promote by tina" in page
     assert f"The assistant reports it is running <code>{models['b_path'].name}</code>" in page
+    # the plain models page no longer shows a finished swap
+    plain = await (await trainer.client.get("/staff/training/models")).text()
+    assert "is live now" not in plain and REFRESHING not in plain
     response = await trainer.post(f"/staff/training/models/{models['a']}/rollback")
     assert response.status == 303
+    page = await follow(trainer.client, response.headers["Location"])
+    assert f"Model #{models['a']} is live again (rolled back by tina in " in page
     assert rasa_stub.loaded[-1] == str(models["a_path"].resolve())
     assert models["live"].read_bytes() == models["a_path"].read_bytes()
     rows = audit_rows(app_db, before)
     assert [(r.action, r.result, r.username) for r in rows] == [
-        ("model_promote", "ok", "tina"),
+        ("model_rollback", "invalid", "tina"),  # refused while the promotion ran
+        ("model_promote", "ok", "tina"),  # written when the swap ended
         ("model_rollback", "ok", "tina"),
     ]
-    assert json.loads(rows[0].detail)["previous"] == models["a"]
-    assert json.loads(rows[1].detail)["previous"] == models["b"]
+    assert "in progress" in json.loads(rows[0].detail)["error"]
+    assert json.loads(rows[1].detail)["previous"] == models["a"]
+    assert json.loads(rows[2].detail)["previous"] == models["b"]
+    assert {r.address for r in rows} == {"127.0.0.1"}
 
 
 async def test_refusals_change_nothing(sign_in, rasa_stub, models, app_db):
@@ -175,19 +217,52 @@ async def test_refusals_change_nothing(sign_in, rasa_stub, models, app_db):
 
 
 async def test_wrong_secret_or_no_server_leaves_the_live_model(
-    sign_in, rasa_stub, models, monkeypatch
+    sign_in, rasa_stub, models, monkeypatch, app_db
 ):
     monkeypatch.setenv("RASA_JWT_SECRET", "not-the-servers-secret")
     trainer = await sign_in("tina", "trainer")
     live_before = models["live"].read_bytes()
+    before = last_audit_id(app_db)
     response = await trainer.post(f"/staff/training/models/{models['b']}/promote")
-    assert response.status == 502
-    assert "refused our credentials" in await response.text()
+    assert response.status == 303
+    page = await follow(trainer.client, response.headers["Location"])
+    assert f"Model #{models['b']} did not go live: " in page and "refused our credentials" in page
+    assert "Put live</button>" in page  # the trainer can try again
     monkeypatch.setenv("RASA_URL", "http://127.0.0.1:9")
     other = await sign_in("tom", "trainer")
     response = await other.post(f"/staff/training/models/{models['b']}/promote")
-    assert response.status == 502 and "did not answer" in await response.text()
+    assert response.status == 303
+    page = await follow(other.client, response.headers["Location"])
+    assert "did not go live: " in page and "did not answer" in page
     assert rasa_stub.loaded == [] and models["live"].read_bytes() == live_before
+    rows = audit_rows(app_db, before)
+    assert [(r.action, r.result, r.username) for r in rows if r.action != "login"] == [
+        ("model_promote", "error", "tina"),
+        ("model_promote", "error", "tom"),
+    ]
+    assert "refused our credentials" in json.loads(rows[0].detail)["error"]
+
+
+async def test_only_a_recent_outcome_is_reported(sign_in, rasa_stub, models, training_sandbox):
+    trainer = await sign_in("tina", "trainer")
+    status_file = training_sandbox / "work" / "go-live.json"
+    status_file.parent.mkdir(parents=True, exist_ok=True)
+    url = f"/staff/training/models?switching={models['b']}"
+    for ended, shown in ((time.time() - 3600, False), (time.time() - 60, True)):
+        status = {
+            "model": models["b"],
+            "action": "promote",
+            "by": "tina",
+            "state": "failed",
+            "message": "The new Rasa server did not come up healthy.",
+            "started_at": ended - 90,
+            "finished_at": ended,
+            "seconds": None,
+        }
+        status_file.write_text(json.dumps(status))
+        page = await (await trainer.client.get(url)).text()
+        assert ("did not come up healthy" in page) is shown
+        assert REFRESHING not in page
 
 
 async def test_a_changed_model_file_is_not_loaded(sign_in, rasa_stub, models):

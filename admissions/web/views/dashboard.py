@@ -12,6 +12,8 @@ from aiohttp import web
 
 from admissions.db import transcripts
 from admissions.db.transcripts import ConversationSummary, ListFilters
+from admissions.fit.results import UNDETERMINED
+from admissions.profile import PROGRAM_SHORT_NAMES
 from admissions.web import auth, charts
 from admissions.web.keys import AUDIT, FACILITY
 from admissions.web.views.forms import day_start
@@ -45,7 +47,7 @@ async def dashboard(request: web.Request) -> dict[str, Any]:
     total = len(rows)
 
     def recommended(r: ConversationSummary) -> bool:
-        return bool(r.recommendation) and r.recommendation != "undetermined"
+        return bool(r.recommendation) and r.recommendation != UNDETERMINED
 
     # A true funnel: each stage counts conversations that also passed every earlier stage.
     complete = [r for r in rows if r.complete]
@@ -68,8 +70,7 @@ async def dashboard(request: web.Request) -> dict[str, Any]:
     ]
     recs = Counter(r.recommendation or "none" for r in rows)
     rec_points = [
-        (k.upper() if k != "undetermined" else "undetermined", recs.get(k, 0))
-        for k in transcripts.PROGRAM_VALUES
+        (PROGRAM_SHORT_NAMES.get(k, k), recs.get(k, 0)) for k in transcripts.PROGRAM_VALUES
     ]
     rec_points.append(("none yet", recs.get("none", 0)))
     request[AUDIT].detail = {"days": days, "conversations": total}

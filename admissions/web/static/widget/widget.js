@@ -3,10 +3,12 @@
  *
  *   <script src="/widget/widget.js" defer
  *           data-facility="Harbor Light Recovery Center" data-phone="212-555-0187"
- *           data-accent="#1f5f5b"></script>
+ *           data-tel="tel:+12125550187" data-accent="#1f5f5b"></script>
  *
- * data-phone is the admissions line; the demo page (admissions/web/templates/demo.html) fills
- * it from facility.yml, the one place the number is written.
+ * data-phone is the admissions line as people read it and data-tel its tap-to-call link; the
+ * demo page (admissions/web/templates/demo.html) fills both from facility.yml, the one place
+ * the number is written, and the link comes from admissions.facility.tel_link, the one place a
+ * tel: link is built. Without a valid data-tel the number is shown but not linked.
  *
  * Optional: data-accent-text (text colour on the accent, default #ffffff), data-label (launcher
  * text). Any element with a data-hlc-open attribute opens the chat when clicked (it is un-hidden
@@ -46,11 +48,10 @@
 
   // ------------------------------------------------------------------ configuration
   var data = script.dataset;
-  var phone = (data.phone || "").trim();
   var cfg = {
     facility: (data.facility || "").trim() || "Admissions",
-    phone: phone,
-    tel: telFor(phone),
+    phone: (data.phone || "").trim(),
+    tel: (data.tel || "").trim(),  // built by the server; telLink drops anything but a tel: link
     label: (data.label || "").trim() || "Chat with us",
     accent: DEFAULT_ACCENT,
     accentText: DEFAULT_ACCENT_TEXT
@@ -63,12 +64,6 @@
     cfg.accentText = accentText;
   }
   var cssHref = new URL("widget.css", new URL(script.src, location.href)).href;
-
-  function telFor(number) {
-    var digits = number.replace(/\D/g, "");
-    if (!digits) return "";
-    return digits.length === 10 ? "tel:+1" + digits : "tel:+" + digits;
-  }
 
   function luminance(hex) {
     var rgb = [1, 3, 5].map(function (i) {

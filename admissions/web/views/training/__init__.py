@@ -17,29 +17,33 @@ from aiohttp import web
 
 from admissions.web.views.training import conversation, inbox, intents, models, runs
 
-
-def setup_routes(app: web.Application) -> None:
-    """Register the retraining routes."""
-    r = app.router
-    r.add_get("/staff/training/inbox", inbox.inbox_page, name="staff.training_inbox")
-    r.add_get("/staff/training/inbox/{eid}", inbox.item_page, name="staff.training_item")
-    r.add_post("/staff/training/inbox/{eid}", inbox.item_decide)
-    r.add_post("/staff/conversations/{cid}/flag", conversation.flag, name="staff.flag")
-    r.add_get(
+ROUTES: list[web.RouteDef] = [
+    web.get("/staff/training/inbox", inbox.inbox_page, name="staff.training_inbox"),
+    web.get("/staff/training/inbox/{eid}", inbox.item_page, name="staff.training_item"),
+    web.post("/staff/training/inbox/{eid}", inbox.item_decide),
+    web.post("/staff/conversations/{cid}/flag", conversation.flag, name="staff.flag"),
+    web.get(
         "/staff/training/conversations/{cid}",
         conversation.conversation_page,
         name="staff.training_conversation",
-    )
-    r.add_get("/staff/training/intents", intents.intents_page, name="staff.training_intents")
-    r.add_post("/staff/training/examples", intents.examples_add, name="staff.training_examples")
-    r.add_get("/staff/training/runs", runs.runs_page, name="staff.training_runs")
-    r.add_post("/staff/training/runs", runs.runs_start)
-    r.add_get("/staff/training/runs/{rid}", runs.run_page, name="staff.training_run")
-    r.add_get(
+    ),
+    web.get("/staff/training/intents", intents.intents_page, name="staff.training_intents"),
+    web.post("/staff/training/examples", intents.examples_add, name="staff.training_examples"),
+    web.get("/staff/training/runs", runs.runs_page, name="staff.training_runs"),
+    web.post("/staff/training/runs", runs.runs_start),
+    web.get("/staff/training/runs/{rid}", runs.run_page, name="staff.training_run"),
+    web.get(
         "/staff/training/runs/{rid}/confusion-{which}.png",
         runs.run_matrix,
         name="staff.training_matrix",
-    )
-    r.add_get("/staff/training/models", models.models_page, name="staff.training_models")
-    r.add_post("/staff/training/models/{mid}/promote", models.model_promote)
-    r.add_post("/staff/training/models/{mid}/rollback", models.model_rollback)
+    ),
+    web.get("/staff/training/models", models.models_page, name="staff.training_models"),
+    web.post("/staff/training/models/{mid}/promote", models.model_promote),
+    web.post("/staff/training/models/{mid}/rollback", models.model_rollback),
+]
+"""The retraining route table (``web.get`` also answers HEAD, as ``add_get`` does)."""
+
+
+def setup_routes(app: web.Application) -> None:
+    """Register the retraining routes (``ROUTES``)."""
+    app.router.add_routes(ROUTES)
