@@ -305,6 +305,7 @@ async def drop_prepared(task: asyncio.Task[serving.Prepared] | None) -> None:
 
 # ----- a promotion or rollback from the web page: started, then shown while it runs --------------
 _jobs: set[asyncio.Task[None]] = set()  # strong references: the loop keeps only weak ones
+_starting: set[int] = set()  # models whose start is between its checks and its job
 
 
 def status_file(settings: TrainingSettings) -> Path:
@@ -357,9 +358,18 @@ async def start_go_live(
     swap itself (``go_live``) then runs in the background of this process, its progress in
     ``go_live_status`` for the page to show, its outcome audited as ``model_<action>``.
     """
-    if locks.is_held(_lock(settings)):
+    # The file lock is taken only once the job runs: two clicks at the same moment would both
+    # pass it, and the second job's "busy" would overwrite the first one's progress. So this
+    # process also counts the starts between their checks and their jobs, and its own jobs.
+    loop = asyncio.get_running_loop()
+    running = [t for t in _jobs if not t.done() and t.get_loop() is loop]
+    if _starting or running or locks.is_held(_lock(settings)):
         raise PromotionError("Another promotion or rollback is in progress; try again shortly.")
-    await check(settings, engine, model_id, action)
+    _starting.add(model_id)
+    try:
+        await check(settings, engine, model_id, action)
+    finally:
+        _starting.discard(model_id)
     status: dict[str, Any] = {
         "model": model_id,
         "action": action,

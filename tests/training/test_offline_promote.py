@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -110,5 +111,40 @@ def test_a_promotion_started_from_the_page_returns_at_once_and_shows_its_progres
             await engine.dispose()
 
     (tmp_path / "refused.tar.gz").write_bytes(b"model that failed the gate")
+    asyncio.run(scenario())
+    assert settings.live_model.read_bytes() == b"model that passed the gate"
+
+
+def test_two_clicks_at_the_same_moment_start_one_swap_and_keep_its_progress(
+    tmp_path: Path,
+) -> None:
+    settings = _settings(tmp_path)
+    settings.live_model.parent.mkdir(parents=True)
+    settings.live_model.write_bytes(b"model made by make train")
+    candidate = tmp_path / "candidate.tar.gz"
+    candidate.write_bytes(b"model that passed the gate")
+    migrate.upgrade(settings.app_db_url)
+
+    async def scenario() -> None:
+        engine = create_engine(settings.app_db_url)
+        try:
+            model_id = await _record(settings, engine, candidate, passed=True)
+
+            def click() -> Any:
+                return promote.start_go_live(
+                    settings, engine, model_id, by="tina", action="promote", offline=True
+                )
+
+            first, second = await asyncio.gather(click(), click(), return_exceptions=True)
+            assert isinstance(second, promote.PromotionError), second
+            assert "in progress" in str(second)
+            status = promote.go_live_status(settings)
+            assert status is not None and status["state"] == "running"
+            await first
+            status = promote.go_live_status(settings)
+            assert status is not None and status["state"] == "done", status
+        finally:
+            await engine.dispose()
+
     asyncio.run(scenario())
     assert settings.live_model.read_bytes() == b"model that passed the gate"
