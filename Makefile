@@ -141,7 +141,6 @@ validate: $(RASA_VENV)/.installed $(SPACY_DIR)/meta.json var ## rasa data valida
 # (no servers, no model), then the suites on real servers. The staff app's environment
 # (.venv/app): the app, the retraining loop and the browser. tests/stories: `rasa test`.
 RASA_UNIT_TESTS := tests/actions tests/admissions tests/rasa_addons $(wildcard tests/test_*.py)
-APP_UNIT_TESTS  := tests/web tests/db tests/training
 PYTEST          := -m pytest -q -p no:cacheprovider
 
 # with_scratch_pg PORT, VARIABLE, COMMAND: COMMAND with VARIABLE set to the URL of a throw-away
@@ -170,9 +169,13 @@ check: $(RASA_VENV)/.installed $(APP_DEV) $(SPACY_DIR)/meta.json var ## Quick lo
 	@start=$$(date +%s); \
 	$(MAKE) --no-print-directory lint || exit 1; \
 	$(PY) $(PYTEST) $(RASA_UNIT_TESTS) >$(VAR_DIR)/check-assistant.log 2>&1 & assistant=$$!; \
-	$(APP_PY) $(PYTEST) $(APP_UNIT_TESTS) $(APP_SERVER_TESTS); app=$$?; \
-	wait $$assistant; rc=$$?; echo "assistant environment: $$(grep -E "[0-9]+ (passed|failed)" $(VAR_DIR)/check-assistant.log | tail -1)"; \
-	[ $$rc = 0 ] || { tail -60 $(VAR_DIR)/check-assistant.log; exit 1; }; [ $$app = 0 ] || exit 1; \
+	$(APP_PY) $(PYTEST) tests/training $(APP_SERVER_TESTS) >$(VAR_DIR)/check-training.log 2>&1 & training=$$!; \
+	$(APP_PY) $(PYTEST) tests/web tests/db $(APP_SERVER_TESTS); app=$$?; \
+	wait $$assistant; rc=$$?; wait $$training; rt=$$?; \
+	echo "assistant environment: $$(grep -E "[0-9]+ (passed|failed)" $(VAR_DIR)/check-assistant.log | tail -1)"; \
+	echo "retraining loop: $$(grep -E "[0-9]+ (passed|failed)" $(VAR_DIR)/check-training.log | tail -1)"; \
+	[ $$rc = 0 ] || { tail -60 $(VAR_DIR)/check-assistant.log; exit 1; }; \
+	[ $$rt = 0 ] || { tail -60 $(VAR_DIR)/check-training.log; exit 1; }; [ $$app = 0 ] || exit 1; \
 	echo "make check: passed in $$(( $$(date +%s) - start )) s"
 
 test-stories: var $(MODEL) ## Rasa test stories; fails on any prediction error
@@ -229,9 +232,10 @@ test-app-live: $(APP_DEV) system-deps var $(MODEL) ## The staff app against a re
 # run beside it; the suites on real servers follow, longest first. Every suite has its own
 # (free) ports, temp folders and scratch databases, so any of them can run side by side.
 TEST_PLAN := env-rasa env-app system-deps node spacy:env-rasa train:spacy \
+	test-retrain-e2e:env-app,spacy \
 	lint:spacy,env-app check-advisories:env-rasa validate:spacy test-python:spacy \
 	test-app-unit:env-app,spacy test-training-unit:env-app,spacy \
-	test-retrain-e2e:env-app,spacy test-faults:train test-swap-e2e:train,env-app test-e2e:train \
+	test-faults:train test-swap-e2e:train,env-app test-e2e:train \
 	test-browser:train,env-app,system-deps,node test-app-live:train,env-app,system-deps \
 	test-stories:train
 test: ## Everything CI runs: TEST_JOBS stages at once (default 3), each stage timed
@@ -263,14 +267,16 @@ test-training-unit: $(APP_DEV) $(RASA_VENV)/.installed $(SPACY_DIR)/meta.json va
 test-training-e2e: test-retrain-e2e test-swap-e2e ## End-to-end retraining against real Rasa servers (both parts below)
 
 # The end-to-end retrain trains its own cheap baseline, so it needs no model and runs beside
-# `make train` in `make test`; the swap test runs on the model `make train` made.
+# `make train` in `make test`; the swap test runs on the model `make train` made. Both run their
+# Rasa commands at normal priority (TRAINING_NICE=0): beside the other suites of `make test`,
+# the idle scheduling class of production would leave them waiting for all of them.
 test-retrain-e2e: $(APP_DEV) $(RASA_VENV)/.installed $(SPACY_DIR)/meta.json var ## Annotate, retrain, gate, promote and roll back against a real Rasa
 	@echo "==> $@ ($$(date +%T))"
-	@$(APP_PY) $(PYTEST) tests/training/test_e2e_retrain.py
+	@TRAINING_NICE=$${TRAINING_NICE:-0} $(APP_PY) $(PYTEST) tests/training/test_e2e_retrain.py
 
 test-swap-e2e: $(APP_DEV) $(RASA_VENV)/.installed $(SPACY_DIR)/meta.json var $(MODEL) ## A conversation survives a model promotion and a rollback
 	@echo "==> $@ ($$(date +%T))"
-	@TRAINING_TEST_MODEL=$(CURDIR)/$(MODEL) $(APP_PY) $(PYTEST) tests/training/test_e2e_swap.py
+	@TRAINING_NICE=$${TRAINING_NICE:-0} TRAINING_TEST_MODEL=$(CURDIR)/$(MODEL) $(APP_PY) $(PYTEST) tests/training/test_e2e_swap.py
 
 bench-retrain: $(APP_DEV) $(RASA_VENV)/.installed var $(MODEL) ## Retrain -> live seconds, chat p95 with/without retraining, swaps (~12 min)
 	@$(APP_PY) benchmarks/retrain.py --model $(MODEL) --runs $(or $(RUNS),1) --swaps $(or $(SWAPS),2) \

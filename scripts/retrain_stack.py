@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -185,6 +186,10 @@ class Stack:
             tracker_db_url=f"sqlite:///{self.tracker_db}",
             rasa_env={"SPACY_PIPELINE": str(SPACY)},
             serving_file=self.serving_file,
+            # TRAINING_NICE (default 19: the idle scheduling class, as in production). `make
+            # test` sets 0: its other suites keep the CPU busy, and idle-class training would
+            # wait for all of them; the yielding itself has its own tests and benchmark.
+            nice=int(os.environ.get("TRAINING_NICE") or 19),
         )
         return base.with_changes(**changes)
 

@@ -66,6 +66,12 @@ def last_line(path: Path) -> str:
     return text if len(text) <= 90 else text[:87] + "..."
 
 
+def _default_sigint() -> None:
+    """In the stage: SIGINT stops it, even when this plan was started with SIGINT ignored (in
+    the background of a script, as `nohup make test &` does)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(stage: Stage, make: str, echo: bool) -> None:
     stage.log.parent.mkdir(parents=True, exist_ok=True)
     out = open(stage.log, "wb")  # closed when the stage ends (reap)
@@ -75,6 +81,7 @@ def start(stage: Stage, make: str, echo: bool) -> None:
         stdout=subprocess.PIPE if echo else out,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group: SIGINT reaches pytest and servers
+        preexec_fn=_default_sigint,
     )
     stage.tail_handle = out
     stage.started = time.monotonic()
