@@ -49,7 +49,9 @@ from urllib.parse import urlparse
 import aiohttp
 
 from benchmarks import long_conversation, servers
-from benchmarks.simulate import Conversation, Rasa, Visitor, load_visitors
+from benchmarks.conversation import Conversation
+from benchmarks.rasa_rest import Rasa
+from benchmarks.visitor import Visitor, load_visitors
 
 ROOT = servers.ROOT
 OUT = ROOT / "benchmarks" / "results"
@@ -217,7 +219,7 @@ def scripts_for(url: str, count: int, code: str = "tree", log: Any = print) -> l
     code: "tree", or the commit of a snapshot).
     """
     files = [servers.MODEL, *sorted((ROOT / "benchmarks" / "visitors").glob("*.yml"))]
-    files.append(ROOT / "benchmarks" / "simulate.py")
+    files += [ROOT / "benchmarks" / name for name in ("conversation.py", "visitor.py")]
     cache = servers.CACHE / f"scripts-{_digest(files, f'{count}:{code}')}.json"
     if cache.exists():
         return list(json.loads(cache.read_text()))

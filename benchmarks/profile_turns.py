@@ -30,7 +30,7 @@ from typing import Any
 
 from benchmarks import servers
 from benchmarks.bench_load import percentile, scripts_for
-from benchmarks.simulate import Rasa
+from benchmarks.rasa_rest import Rasa
 
 OUT = servers.ROOT / "benchmarks" / "results"
 PY_SPY = servers.BIN / "py-spy"

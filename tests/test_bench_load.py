@@ -24,7 +24,7 @@ from benchmarks.bench_load import (
     stored_user_texts,
     summarise,
 )
-from benchmarks.simulate import load_visitors
+from benchmarks.visitor import load_visitors
 from rasa_addons.tracker_store import DurableSQLTrackerStore
 
 ROOT = Path(__file__).resolve().parents[1]
