@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import servers
-from benchmarks.bench_load import percentile, scripts_for
+from benchmarks.load_driver import percentile
+from benchmarks.load_scripts import scripts_for
 from benchmarks.rasa_rest import Rasa
 
 OUT = servers.ROOT / "benchmarks" / "results"
