@@ -24,13 +24,15 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from benchmarks import servers
-from benchmarks.bench_load import percentile, scripts_for
-from benchmarks.simulate import Rasa
+from benchmarks.load_driver import percentile
+from benchmarks.load_scripts import scripts_for
+from benchmarks.rasa_rest import Rasa
 
 OUT = servers.ROOT / "benchmarks" / "results"
 PY_SPY = servers.BIN / "py-spy"
@@ -106,8 +108,7 @@ def _timers(directory: Path, name: str) -> dict[str, list[float]]:
     return dict(json.loads(path.read_text())) if path.exists() else {}
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Profile, then write the timers, stacks and a summary."""
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="whole assessments to profile")
     parser.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
@@ -127,7 +128,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="wall-clock step timers without py-spy samples (py-spy is not a project dependency)",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Profile, then write the timers, stacks and a summary."""
+    args = _parser().parse_args(argv)
     if not args.timers_only and not PY_SPY.exists():
         print(
             f"py-spy is not installed: {PY_SPY} (pip install py-spy), or use --timers-only",
@@ -138,15 +144,38 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out / f"profile-{stamp.strftime('%Y-%m-%d')}"
     out.mkdir(parents=True, exist_ok=True)
     os.environ["TURN_TIMER_DIR"] = str(out)
+    profiled = _profile(args, out)
+    summary = _summary(args, stamp, profiled)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (out / "summary.md").write_text(summary_md(out, summary))
+    print((out / "summary.md").read_text())
+    for collapsed in out.glob("*.collapsed"):  # keep the results small
+        subprocess.run(["gzip", "-9f", str(collapsed)], check=False)
+    return 0
 
-    def wrap(_name: str, cmd: list[str]) -> list[str]:
-        return [
-            str(servers.BIN / "python"),
-            str(Path(__file__).with_name("turn_timer.py")),
-            *cmd[1:],
-        ]
 
-    latencies: list[float] = []
+@dataclass
+class Profiled:
+    """What the measured turns gave, read once the servers stopped."""
+
+    latencies: list[float]  # client-side ms per measured turn
+    seconds: float  # time to play them
+    script: dict[str, Any]  # the recorded whole assessment played
+    label: str  # where the servers' code came from: "tree", "tree:DIR" or a commit
+    spy_logs: dict[str, str]  # the end of each py-spy's log
+
+
+def _wrap(_name: str, cmd: list[str]) -> list[str]:
+    """A server's command, run under ``turn_timer``."""
+    return [
+        str(servers.BIN / "python"),
+        str(Path(__file__).with_name("turn_timer.py")),
+        *cmd[1:],
+    ]
+
+
+def _profile(args: argparse.Namespace, out: Path) -> Profiled:
+    """Start the servers under the timers, warm up, attach py-spy and play the measured turns."""
     with tempfile.TemporaryDirectory(prefix="profile-") as tmp_name:
         tmp = Path(tmp_name)
         procs: list[servers.Process] = []
@@ -156,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
             label = servers.head_snapshot(code)
         elif args.code:
             code, label = args.code.resolve(), f"tree:{args.code}"
-        with servers.admissions_servers(tmp, wrap=wrap, started=procs, code=code) as url:
+        with servers.admissions_servers(tmp, wrap=_wrap, started=procs, code=code) as url:
             scripts = scripts_for(url, 12, "tree" if label.startswith("tree") else label)
             script = scripts[0]
             rasa = Rasa(url)
@@ -169,30 +198,7 @@ def main(argv: list[str] | None = None) -> int:
                 rasa.say(long_sender, flat[n % len(flat)])
             time.sleep(1)
             before = {p.name: _timers(out, p.name) for p in procs}
-            spies = (
-                []
-                if args.timers_only
-                else [
-                    subprocess.Popen(
-                        [
-                            str(PY_SPY),
-                            "record",
-                            "--pid",
-                            str(p.popen.pid),
-                            "--rate",
-                            str(args.rate),
-                            "--nonblocking",
-                            "--format",
-                            "raw",
-                            "-o",
-                            str(out / f"{p.name}.collapsed"),
-                        ],
-                        stdout=subprocess.DEVNULL,
-                        stderr=(tmp / f"py-spy-{p.name}.log").open("wb"),
-                    )
-                    for p in procs
-                ]
-            )
+            spies = [] if args.timers_only else _spies(procs, out, tmp, args.rate)
             time.sleep(2)  # py-spy attached
             started = time.perf_counter()
             runs = (
@@ -203,11 +209,7 @@ def main(argv: list[str] | None = None) -> int:
                     for _ in range(args.repeat)
                 ]
             )
-            for sender, messages in runs:
-                for text in messages:
-                    t0 = time.perf_counter()
-                    rasa.say(sender, text)
-                    latencies.append((time.perf_counter() - t0) * 1000)
+            latencies = _play(rasa, runs)
             played = time.perf_counter() - started
             time.sleep(1)
             for spy in spies:
@@ -224,9 +226,51 @@ def main(argv: list[str] | None = None) -> int:
                 for p in procs
                 if (tmp / f"py-spy-{p.name}.log").exists()
             }
+    return Profiled(latencies, played, script, label, spy_logs)
 
+
+def _spies(
+    procs: list[servers.Process], out: Path, tmp: Path, rate: int
+) -> list[subprocess.Popen[bytes]]:
+    """``py-spy record`` attached to each server process, writing collapsed stacks to ``out``."""
+    return [
+        subprocess.Popen(
+            [
+                str(PY_SPY),
+                "record",
+                "--pid",
+                str(p.popen.pid),
+                "--rate",
+                str(rate),
+                "--nonblocking",
+                "--format",
+                "raw",
+                "-o",
+                str(out / f"{p.name}.collapsed"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=(tmp / f"py-spy-{p.name}.log").open("wb"),
+        )
+        for p in procs
+    ]
+
+
+def _play(rasa: Rasa, runs: list[tuple[str, list[str]]]) -> list[float]:
+    """Send every run's messages in its conversation; the client-side ms of each turn."""
+    latencies: list[float] = []
+    for sender, messages in runs:
+        for text in messages:
+            t0 = time.perf_counter()
+            rasa.say(sender, text)
+            latencies.append((time.perf_counter() - t0) * 1000)
+    return latencies
+
+
+def _summary(args: argparse.Namespace, stamp: datetime, profiled: Profiled) -> dict[str, Any]:
+    """``summary.json``: what was played, on which code, and the client-side figures."""
+    latencies, script, label = profiled.latencies, profiled.script, profiled.label
     turns = len(latencies)
-    summary: dict[str, Any] = {
+    return {
         "date": stamp.strftime("%Y-%m-%d %H:%M UTC"),
         "script": f"turns {args.long - 19}-{args.long} of one conversation"
         if args.long
@@ -239,18 +283,12 @@ def main(argv: list[str] | None = None) -> int:
             f"tree in {label[5:]}" if label.startswith("tree:") else f"committed code at {label}"
         ),
         "turns": turns,
-        "seconds": round(played, 1),
+        "seconds": round(profiled.seconds, 1),
         "client_p50_ms": round(percentile(latencies, 50) or 0, 1),
         "client_mean_ms": round(sum(latencies) / turns, 1),
         "load_average": [round(x, 2) for x in os.getloadavg()],
-        "py_spy": spy_logs,
+        "py_spy": profiled.spy_logs,
     }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (out / "summary.md").write_text(summary_md(out, summary))
-    print((out / "summary.md").read_text())
-    for collapsed in out.glob("*.collapsed"):  # keep the results small
-        subprocess.run(["gzip", "-9f", str(collapsed)], check=False)
-    return 0
 
 
 def summary_md(out: Path, summary: dict[str, Any]) -> str:

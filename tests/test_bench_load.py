@@ -16,15 +16,10 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from benchmarks.bench_load import (
-    Turn,
-    percentile,
-    pick_visitors,
-    reconcile,
-    stored_user_texts,
-    summarise,
-)
-from benchmarks.simulate import load_visitors
+from benchmarks.load_driver import Turn, percentile, summarise
+from benchmarks.load_reconcile import reconcile, stored_user_texts
+from benchmarks.load_scripts import pick_visitors
+from benchmarks.visitor import load_visitors
 from rasa_addons.tracker_store import DurableSQLTrackerStore
 
 ROOT = Path(__file__).resolve().parents[1]

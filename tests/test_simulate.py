@@ -10,17 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from benchmarks.simulate import (
-    KINDS,
-    Conversation,
-    Visitor,
-    detect_topic,
-    is_crisis,
-    is_goodbye,
-    is_reask,
-    load_visitors,
-    problems,
-)
+from benchmarks.conversation import Conversation, detect_topic, is_crisis, is_goodbye, is_reask
+from benchmarks.visitor import KINDS, Visitor, load_visitors, problems
 
 ROOT = Path(__file__).resolve().parents[1]
 VISITORS = load_visitors()

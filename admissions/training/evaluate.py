@@ -212,6 +212,29 @@ def evaluate(
     positives, negatives = crisis_cases(settings.crisis_cases)
     crisis_file = out / "crisis_cases.yml"
     labels = write_crisis_test_file(crisis_file, positives, negatives, protected)
+    spec = _write_spec(settings, model, out, crisis_file, stories)
+    result = _run_rasa_eval(settings, spec, out)
+    try:
+        seconds = json.loads(spec.with_suffix(".result.json").read_text())["seconds"]
+    except (OSError, ValueError, KeyError):
+        seconds = {}
+    seconds["total"] = round(result.seconds, 1)
+    seconds["paused_for_chat"] = result.paused_seconds
+    return {
+        "version": EVAL_VERSION,
+        "fingerprint": fingerprint(settings, protected),
+        "heldout": heldout_metrics(out / "heldout"),
+        "crisis": crisis_metrics(out / "crisis", positives, protected, labels),
+        "stories": story_metrics(out / "stories") if stories else None,
+        "seconds": seconds,
+        "peak_rss_kb": result.peak_rss_kb,
+    }
+
+
+def _write_spec(
+    settings: TrainingSettings, model: Path, out: Path, crisis_file: Path, stories: bool
+) -> Path:
+    """The jobs file ``rasa_eval`` reads: held-out set, crisis checks, (``stories``) stories."""
     jobs: list[dict[str, Any]] = [
         {"name": "heldout", "kind": "nlu", "data": str(settings.heldout_dir)},
         # its plots are never shown: skip them (matplotlib takes longer than the predictions)
@@ -229,6 +252,11 @@ def evaluate(
         job["out"] = str(out / job["name"])
     spec = out / "evaluate.json"
     spec.write_text(json.dumps({"model": str(model), "jobs": jobs}, indent=1), encoding="utf-8")
+    return spec
+
+
+def _run_rasa_eval(settings: TrainingSettings, spec: Path, out: Path) -> rasacli.CommandResult:
+    """``rasa_eval`` in the assistant environment, niced, giving way to chat turns."""
     env = rasacli.rasa_env(settings.rasa_env)
     env.update(rasacli.thread_limits(settings.tf_threads))
     result = rasacli.run(
@@ -249,13 +277,15 @@ def evaluate(
             + (" (timed out)" if result.timed_out else "")
             + f":\n{result.tail(25)}"
         )
-    try:
-        seconds = json.loads(spec.with_suffix(".result.json").read_text())["seconds"]
-    except (OSError, ValueError, KeyError):
-        seconds = {}
-    seconds["total"] = round(result.seconds, 1)
-    seconds["paused_for_chat"] = result.paused_seconds
-    predicted = _predictions(out / "crisis")
+    return result
+
+
+def crisis_metrics(
+    out: Path, positives: list[str], protected: list[str], labels: dict[str, str]
+) -> dict[str, Any]:
+    """Summarise the crisis checks' predictions (``out``): recall on the tables' positives,
+    protected examples missed, false alarms on the negatives."""
+    predicted = _predictions(out)
     clean_positives = {_clean(t) for t in positives}
     clean_protected = {_clean(t) for t in protected}
     missed_table = sorted(t for t in clean_positives if predicted.get(t) != CRISIS)
@@ -263,22 +293,14 @@ def evaluate(
     alarms = [t for t, lab in labels.items() if lab == NOT_CRISIS and predicted.get(t) == CRISIS]
     n_neg = sum(1 for lab in labels.values() if lab == NOT_CRISIS)
     return {
-        "version": EVAL_VERSION,
-        "fingerprint": fingerprint(settings, protected),
-        "heldout": heldout_metrics(out / "heldout"),
-        "crisis": {
-            "positives": len(clean_positives),
-            "recall": round(1 - len(missed_table) / len(clean_positives), 4)
-            if clean_positives
-            else 1.0,
-            "missed": missed_table,
-            "protected": len(clean_protected),
-            "protected_missed": missed_protected,
-            "negatives": n_neg,
-            "false_alarms": len(alarms),
-            "false_alarm_rate": round(len(alarms) / n_neg, 4) if n_neg else 0.0,
-        },
-        "stories": story_metrics(out / "stories") if stories else None,
-        "seconds": seconds,
-        "peak_rss_kb": result.peak_rss_kb,
+        "positives": len(clean_positives),
+        "recall": round(1 - len(missed_table) / len(clean_positives), 4)
+        if clean_positives
+        else 1.0,
+        "missed": missed_table,
+        "protected": len(clean_protected),
+        "protected_missed": missed_protected,
+        "negatives": n_neg,
+        "false_alarms": len(alarms),
+        "false_alarm_rate": round(len(alarms) / n_neg, 4) if n_neg else 0.0,
     }

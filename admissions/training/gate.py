@@ -97,93 +97,106 @@ def check(
 ) -> GateResult:
     """Apply the rules to the candidate's metrics (and the live model's, when there is one)."""
     checks: list[Check] = []
-    after = candidate["heldout"]
     if baseline is not None:
-        before = baseline["heldout"]
-        drop = before["macro_f1"] - after["macro_f1"]
-        checks.append(
-            Check(
-                "macro_f1",
-                drop <= rules.max_macro_f1_drop + EPSILON,
-                f"Held-out macro-F1 {points(before['macro_f1'])} → {points(after['macro_f1'])}"
-                + (
-                    f" (a drop of {points(drop)} points; at most "
-                    f"{points(rules.max_macro_f1_drop)} allowed)."
-                    if drop > rules.max_macro_f1_drop + EPSILON
-                    else "."
-                ),
+        checks.append(_macro_f1_check(baseline, candidate, rules))
+        checks.append(_intent_f1_check(baseline, candidate, rules))
+    checks += _crisis_checks(baseline, candidate, rules)
+    checks.append(_stories_check(candidate))
+    return GateResult(all(c.passed for c in checks), checks)
+
+
+def _macro_f1_check(baseline: dict[str, Any], candidate: dict[str, Any], rules: GateRules) -> Check:
+    """Rule 1: held-out macro-F1 drops by at most ``max_macro_f1_drop``."""
+    before, after = baseline["heldout"], candidate["heldout"]
+    drop = before["macro_f1"] - after["macro_f1"]
+    return Check(
+        "macro_f1",
+        drop <= rules.max_macro_f1_drop + EPSILON,
+        f"Held-out macro-F1 {points(before['macro_f1'])} → {points(after['macro_f1'])}"
+        + (
+            f" (a drop of {points(drop)} points; at most "
+            f"{points(rules.max_macro_f1_drop)} allowed)."
+            if drop > rules.max_macro_f1_drop + EPSILON
+            else "."
+        ),
+    )
+
+
+def _intent_f1_check(
+    baseline: dict[str, Any], candidate: dict[str, Any], rules: GateRules
+) -> Check:
+    """Rule 2: no intent's F1 drops by more than ``max_intent_f1_drop`` beyond noise."""
+    dropped: list[str] = []
+    noise: list[str] = []
+    for row in intent_deltas(baseline, candidate):
+        b, a = row["before"], row["after"]
+        if b is None:
+            continue
+        a_f1 = a["f1"] if a else 0.0
+        if b["f1"] - a_f1 <= rules.max_intent_f1_drop + EPSILON:
+            continue
+        more_errors = _more_errors(b, a)
+        if more_errors is not None and more_errors < rules.min_intent_error_increase:
+            noise.append(
+                f"{row['intent']}: F1 {points(b['f1'])} → {points(a_f1)}, but only "
+                f"{more_errors} more held-out message(s) wrong: within noise"
             )
+            continue
+        dropped.append(
+            f"{row['intent']}: F1 {points(b['f1'])} → {points(a_f1)} "
+            f"(−{points(b['f1'] - a_f1)} points"
+            + (f", {more_errors} more messages wrong)" if more_errors is not None else ")")
         )
-        dropped: list[str] = []
-        noise: list[str] = []
-        for row in intent_deltas(baseline, candidate):
-            b, a = row["before"], row["after"]
-            if b is None:
-                continue
-            a_f1 = a["f1"] if a else 0.0
-            if b["f1"] - a_f1 <= rules.max_intent_f1_drop + EPSILON:
-                continue
-            more_errors = _more_errors(b, a)
-            if more_errors is not None and more_errors < rules.min_intent_error_increase:
-                noise.append(
-                    f"{row['intent']}: F1 {points(b['f1'])} → {points(a_f1)}, but only "
-                    f"{more_errors} more held-out message(s) wrong: within noise"
-                )
-                continue
-            dropped.append(
-                f"{row['intent']}: F1 {points(b['f1'])} → {points(a_f1)} "
-                f"(−{points(b['f1'] - a_f1)} points"
-                + (f", {more_errors} more messages wrong)" if more_errors is not None else ")")
-            )
-        checks.append(
-            Check(
-                "intent_f1",
-                not dropped,
-                f"No intent lost more than {points(rules.max_intent_f1_drop)} points of F1"
-                + (
-                    f" beyond noise ({len(noise)} dropped with fewer than "
-                    f"{rules.min_intent_error_increase} more messages wrong)."
-                    if noise
-                    else "."
-                )
-                if not dropped
-                else f"{len(dropped)} intent(s) lost more than "
-                f"{points(rules.max_intent_f1_drop)} points of F1.",
-                dropped + noise,
-            )
+    return Check(
+        "intent_f1",
+        not dropped,
+        f"No intent lost more than {points(rules.max_intent_f1_drop)} points of F1"
+        + (
+            f" beyond noise ({len(noise)} dropped with fewer than "
+            f"{rules.min_intent_error_increase} more messages wrong)."
+            if noise
+            else "."
         )
+        if not dropped
+        else f"{len(dropped)} intent(s) lost more than "
+        f"{points(rules.max_intent_f1_drop)} points of F1.",
+        dropped + noise,
+    )
+
+
+def _crisis_checks(
+    baseline: dict[str, Any] | None, candidate: dict[str, Any], rules: GateRules
+) -> list[Check]:
+    """Rule 3: the crisis tables' recall, and no protected crisis example lost."""
     crisis = candidate["crisis"]
     recall_ok = crisis["recall"] >= rules.min_crisis_recall - EPSILON
-    checks.append(
-        Check(
-            "crisis_recall",
-            recall_ok,
-            f"Crisis tables: {points(crisis['recall'])} % of {crisis['positives']} danger "
-            "messages recognised"
-            + ("." if recall_ok else f" (must be {points(rules.min_crisis_recall)} %)."),
-            [f"not recognised as crisis: {t}" for t in crisis["missed"]],
-        )
+    recall = Check(
+        "crisis_recall",
+        recall_ok,
+        f"Crisis tables: {points(crisis['recall'])} % of {crisis['positives']} danger "
+        "messages recognised"
+        + ("." if recall_ok else f" (must be {points(rules.min_crisis_recall)} %)."),
+        [f"not recognised as crisis: {t}" for t in crisis["missed"]],
     )
     known_missed = set(baseline["crisis"].get("protected_missed", [])) if baseline else set()
     lost = [t for t in crisis.get("protected_missed", []) if t not in known_missed]
-    checks.append(
-        Check(
-            "crisis_protected",
-            not lost,
-            f"All {crisis.get('protected', 0)} protected crisis examples still recognised."
-            if not lost
-            else f"{len(lost)} message(s) the live model treats as a crisis would no longer be.",
-            [f"no longer a crisis: {t}" for t in lost],
-        )
+    protected = Check(
+        "crisis_protected",
+        not lost,
+        f"All {crisis.get('protected', 0)} protected crisis examples still recognised."
+        if not lost
+        else f"{len(lost)} message(s) the live model treats as a crisis would no longer be.",
+        [f"no longer a crisis: {t}" for t in lost],
     )
+    return [recall, protected]
+
+
+def _stories_check(candidate: dict[str, Any]) -> Check:
+    """Rule 4: every test story passes."""
     stories = candidate["stories"]
-    stories_ok = not stories["failed"] and stories["passed"] == stories["total"]
-    checks.append(
-        Check(
-            "stories",
-            stories_ok,
-            f"Test stories: {stories['passed']} of {stories['total']} pass.",
-            [f"failed: {name}" for name in stories["failed"]],
-        )
+    return Check(
+        "stories",
+        not stories["failed"] and stories["passed"] == stories["total"],
+        f"Test stories: {stories['passed']} of {stories['total']} pass.",
+        [f"failed: {name}" for name in stories["failed"]],
     )
-    return GateResult(all(c.passed for c in checks), checks)

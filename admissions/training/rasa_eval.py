@@ -1,6 +1,9 @@
 """Evaluate one model on several test sets in a single Rasa process.
 
-Run by the assistant environment's Python (it imports ``rasa``), never imported by the app:
+This module imports ``rasa``, which the staff app's environment (.venv/app) does not have. It
+lives in the app's package only because ``evaluate.py`` writes its spec and starts it; it is
+run as a subprocess by the assistant environment's Python (.venv/rasa) and never imported by
+the app:
 
     .venv/rasa/bin/python -m admissions.training.rasa_eval SPEC.json
 

@@ -43,7 +43,6 @@ class TrainingSettings:
     mode: str = "auto"  # auto (fine-tune when Rasa allows it, else full) | full | finetune
     epoch_fraction: float = 0.2
     rasa_env: Mapping[str, str] = field(default_factory=dict)  # extra env for Rasa commands
-    eval_parallel: int = 2
     step_timeout_seconds: float = 3600.0
     # Quality gate (F1 as fractions: 0.005 = half a percentage point)
     max_macro_f1_drop: float = 0.005
