@@ -23,10 +23,9 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from admissions.training import rasacli
 from admissions.training.nludata import clean_example
+from admissions.training.nlutext import read_yaml
 from admissions.training.rasa_process import serving_pids
 from admissions.training.settings import TrainingSettings
 
@@ -63,7 +62,7 @@ def fingerprint(settings: TrainingSettings, protected: list[str]) -> str:
 
 def crisis_cases(path: Path) -> tuple[list[str], list[str]]:
     """(positive texts, negative texts) of the crisis tables."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = read_yaml(path.read_text(encoding="utf-8")) or {}
     positives = [str(c["text"]) for c in data.get("positive") or [] if isinstance(c, dict)]
     negatives = [str(t) for t in data.get("negative") or []]
     return positives, negatives

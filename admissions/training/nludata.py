@@ -24,6 +24,7 @@ from admissions.training.nlutext import (
     clean_example,
     example_lines,
     normalise,
+    read_yaml,
     text_key,
 )
 
@@ -74,7 +75,7 @@ class DataFileError(ValueError):
 
 def _load(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" near line {mark.line + 1}" if mark is not None else ""

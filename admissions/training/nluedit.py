@@ -17,9 +17,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-import yaml
-
-from admissions.training.nlutext import ExampleProblem, example_lines, normalise
+from admissions.training.nlutext import ExampleProblem, example_lines, normalise, read_yaml
 
 _EXAMPLES_LINE = re.compile(r"^(\s*)examples:\s*\|[1-9]?[+-]?[1-9]?\s*(#.*)?$")
 
@@ -109,8 +107,8 @@ def remove_from_block(path: Path, intent: str, wanted: set[str]) -> int:
     if not drop:
         return 0
     new_content = "".join(line for i, line in enumerate(lines) if i not in drop)
-    before = yaml.safe_load(original) or {}
-    after = yaml.safe_load(new_content) or {}
+    before = read_yaml(original) or {}
+    after = read_yaml(new_content) or {}
     expected = [dict(i) if isinstance(i, dict) else i for i in before.get("nlu") or []]
     for item in expected:
         if isinstance(item, dict) and item.get("intent") == intent:
@@ -152,8 +150,8 @@ def append_new_intent(path: Path, intent: str, texts: Sequence[str]) -> None:
 
 def _verify(old: str, new: str, intent: str, texts: Sequence[str], path: Path) -> None:
     """The new text must parse to the old data plus exactly ``texts`` under ``intent``."""
-    before = yaml.safe_load(old) if old else None
-    after = yaml.safe_load(new)
+    before = read_yaml(old) if old else None
+    after = read_yaml(new)
     before = before if isinstance(before, dict) else {}
     if not isinstance(after, dict):
         raise ExampleProblem(f"Writing {path.name} would break it; nothing was written.")
