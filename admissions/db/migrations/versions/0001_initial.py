@@ -34,7 +34,11 @@ _POSTGRES_TRIGGERS = [
 
 
 def upgrade() -> None:
-    """Create the tables and make the audit log append-only."""
+    """Create the tables and make the audit log append-only.
+
+    Long (about 100 lines) on purpose: a migration is the schema as it was on that day, one
+    ``create_table`` after another in the order they must run; helpers would hide that order.
+    """
     op.create_table(
         "staff_users",
         sa.Column("id", sa.Integer, primary_key=True),

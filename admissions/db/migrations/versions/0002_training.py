@@ -19,7 +19,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Create the retraining tables."""
+    """Create the retraining tables (one ``create_table`` after another, in order: a long
+    function on purpose, like every migration)."""
     op.create_table(
         "staff_nlu_flags",
         sa.Column("event_id", sa.Integer, nullable=False, autoincrement=False),
