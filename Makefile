@@ -239,7 +239,8 @@ test-app-live: $(APP_DEV) system-deps var $(MODEL) ## The staff app against a re
 # the stages it needs ("stage:needed,..."), logs in var/test-logs, each stage's wall and CPU time
 # at the end. On a fresh clone the two environments, Chromium and axe-core install side by side.
 # Training the model keeps about one core busy for ~5 minutes, so the stages that need no model
-# run beside it; the suites on real servers follow, longest first. Every suite has its own
+# run beside it, at nice 10 so that the training keeps its core (--urgent: 548 s beside them at
+# equal priority against ~300 s alone); the suites on real servers follow, longest first. Every suite has its own
 # (free) ports, temp folders and scratch databases, so any of them can run side by side.
 TEST_PLAN := env-rasa env-app system-deps node spacy:env-rasa train:spacy \
 	test-retrain-e2e:env-app,spacy \
@@ -251,7 +252,7 @@ TEST_PLAN := env-rasa env-app system-deps node spacy:env-rasa train:spacy \
 test: ## Everything CI runs: TEST_JOBS stages at once (default 3), each stage timed
 	@PYBIN=$$(scripts/find-python.sh 3.12 3.13 3.11 3.10) || exit 1; \
 	MAKEFLAGS= "$$PYBIN" scripts/test_plan.py --make "$(MAKE)" --jobs $(or $(TEST_JOBS),3) \
-	  --logs $(VAR_DIR)/test-logs $(TEST_PLAN)
+	  --urgent train --logs $(VAR_DIR)/test-logs $(TEST_PLAN)
 
 # Names for the set-up steps, so the plan above can run them side by side.
 env-rasa: $(RASA_VENV)/.installed

@@ -6,8 +6,10 @@ Each argument is a make target, optionally followed by ``:`` and the comma-separ
 needs (``test-e2e:train`` starts once ``train`` passed). Stages start in the order given as soon
 as a slot is free and what they need has passed; so put the longest chain first (the model).
 Each stage's output goes to ``<logs>/<stage>.log``; with ``--jobs 1`` it is also shown as it
-comes. At the end: a table of each stage's wall time and CPU time (the stage's whole process
-tree, from ``wait4``) and the wall time of the plan.
+comes. ``--urgent STAGE`` names a stage on the critical path (the model): stages started while
+it runs get ``nice 10``, so it keeps its core and the others use what is left. At the end: a
+table of each stage's wall time and CPU time (the stage's whole process tree, from ``wait4``)
+and the wall time of the plan.
 
 The first failure stops the plan: no new stage starts, running ones get SIGINT (pytest then runs
 its teardown and stops its servers; SIGTERM after 30 s, SIGKILL 15 s later), and the failed
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -72,10 +75,13 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def start(stage: Stage, make: str, echo: bool) -> None:
+def start(stage: Stage, make: str, echo: bool, behind: bool = False) -> None:
+    """Start ``make <stage>``; ``behind``: at nice 10, so an urgent stage keeps its CPU."""
     stage.log.parent.mkdir(parents=True, exist_ok=True)
     out = open(stage.log, "wb")  # closed when the stage ends (reap)
     command = [make, "--no-print-directory", stage.name]
+    if behind and shutil.which("nice"):
+        command = ["nice", "-n", "10", *command]
     stage.proc = subprocess.Popen(
         command,
         stdout=subprocess.PIPE if echo else out,
@@ -143,7 +149,14 @@ def report(stages: list[Stage], jobs: int, began: float) -> None:
     print(f"    {'total (wall)':<20} {clock(time.monotonic() - began):>6}")
 
 
-def run(stages: list[Stage], jobs: int, make: str, tail: int, grace: float = 30) -> int:
+def run(
+    stages: list[Stage],
+    jobs: int,
+    make: str,
+    tail: int,
+    grace: float = 30,
+    urgent: frozenset[str] = frozenset(),
+) -> int:
     began = time.monotonic()
     running: list[Stage] = []
     failed: Stage | None = None
@@ -155,7 +168,8 @@ def run(stages: list[Stage], jobs: int, make: str, tail: int, grace: float = 30)
                     break
                 done = {s.name for s in stages if s.status == "ok"}
                 if stage.status == "waiting" and all(n in done for n in stage.needs):
-                    start(stage, make, echo=jobs == 1)
+                    behind = stage.name not in urgent and any(r.name in urgent for r in running)
+                    start(stage, make, echo=jobs == 1, behind=behind)
                     running.append(stage)
                     if jobs == 1:
                         pump(stage)
@@ -198,12 +212,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("TEST_JOBS") or 3))
     parser.add_argument("--logs", type=Path, default=Path("var/test-logs"))
     parser.add_argument("--tail", type=int, default=200, help="lines of a failed stage's log")
+    parser.add_argument(
+        "--urgent",
+        action="append",
+        default=[],
+        help="a stage on the critical path: stages started while it runs get nice 10",
+    )
     parser.add_argument("--grace", type=float, default=30, help="seconds to stop after SIGINT")
     parser.add_argument("--make", default=os.environ.get("MAKE") or "make")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
-    return run(parse(args.stages, args.logs), args.jobs, args.make, args.tail, args.grace)
+    return run(
+        parse(args.stages, args.logs),
+        args.jobs,
+        args.make,
+        args.tail,
+        args.grace,
+        frozenset(args.urgent),
+    )
 
 
 if __name__ == "__main__":

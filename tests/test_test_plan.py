@@ -91,3 +91,21 @@ def test_a_stage_that_ignores_the_stop_is_stopped_harder(tmp_path: Path) -> None
     assert time.monotonic() - started < 30
     assert not (tmp_path / "stubborn.finished").exists()
     assert "stopped" in result.stdout.split("==> stage times")[1]
+
+
+def test_stages_beside_an_urgent_one_run_at_lower_priority(tmp_path: Path) -> None:
+    (tmp_path / "Makefile").write_text(
+        MAKEFILE + "niceness:\n\t@nice > niceness.value\nurgent:\n\t@sleep 1; nice > urgent.value\n"
+    )
+    options = ["--logs", str(tmp_path / "logs"), "--jobs", "2", "--urgent", "urgent"]
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), *options, "urgent", "niceness"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    base = int(subprocess.run(["nice"], capture_output=True, text=True).stdout)
+    assert int((tmp_path / "urgent.value").read_text()) == base
+    assert int((tmp_path / "niceness.value").read_text()) == min(base + 10, 19)
