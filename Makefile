@@ -239,8 +239,9 @@ test-app-live: $(APP_DEV) system-deps var $(MODEL) ## The staff app against a re
 # the stages it needs ("stage:needed,..."), logs in var/test-logs, each stage's wall and CPU time
 # at the end. On a fresh clone the two environments, Chromium and axe-core install side by side.
 # Training the model keeps about one core busy for ~5 minutes, so the stages that need no model
-# run beside it, at nice 10 so that the training keeps its core (--urgent: 548 s beside them at
-# equal priority against ~300 s alone); the suites on real servers follow, longest first. Every suite has its own
+# run beside it, at nice 10 so that the training and the end-to-end retrain (the two long
+# chains, --urgent) keep their cores (the training took 548 s beside them at equal priority,
+# ~300 s alone); the suites on real servers follow, longest first. Every suite has its own
 # (free) ports, temp folders and scratch databases, so any of them can run side by side.
 TEST_PLAN := env-rasa env-app system-deps node spacy:env-rasa train:spacy \
 	test-retrain-e2e:env-app,spacy \
@@ -252,7 +253,7 @@ TEST_PLAN := env-rasa env-app system-deps node spacy:env-rasa train:spacy \
 test: ## Everything CI runs: TEST_JOBS stages at once (default 3), each stage timed
 	@PYBIN=$$(scripts/find-python.sh 3.12 3.13 3.11 3.10) || exit 1; \
 	MAKEFLAGS= "$$PYBIN" scripts/test_plan.py --make "$(MAKE)" --jobs $(or $(TEST_JOBS),3) \
-	  --urgent train --logs $(VAR_DIR)/test-logs $(TEST_PLAN)
+	  --urgent train --urgent test-retrain-e2e --logs $(VAR_DIR)/test-logs $(TEST_PLAN)
 
 # Names for the set-up steps, so the plan above can run them side by side.
 env-rasa: $(RASA_VENV)/.installed
@@ -280,10 +281,12 @@ test-training-e2e: test-retrain-e2e test-swap-e2e ## End-to-end retraining again
 # The end-to-end retrain trains its own cheap baseline, so it needs no model and runs beside
 # `make train` in `make test`; the swap test runs on the model `make train` made. Both run their
 # Rasa commands at normal priority (TRAINING_NICE=0): beside the other suites of `make test`,
-# the idle scheduling class of production would leave them waiting for all of them.
+# the idle scheduling class of production would leave them waiting for all of them. The first
+# retrain test trains twice; beside `make test`'s other stages it took up to ~12 min, so it gets
+# 25 min before pytest-timeout calls it hung (900 s elsewhere).
 test-retrain-e2e: $(APP_DEV) $(RASA_VENV)/.installed $(SPACY_DIR)/meta.json var ## Annotate, retrain, gate, promote and roll back against a real Rasa
 	@echo "==> $@ ($$(date +%T))"
-	@TRAINING_NICE=$${TRAINING_NICE:-0} $(APP_PY) $(PYTEST) tests/training/test_e2e_retrain.py
+	@TRAINING_NICE=$${TRAINING_NICE:-0} $(APP_PY) $(PYTEST) --timeout 1500 tests/training/test_e2e_retrain.py
 
 test-swap-e2e: $(APP_DEV) $(RASA_VENV)/.installed $(SPACY_DIR)/meta.json var $(MODEL) ## A conversation survives a model promotion and a rollback
 	@echo "==> $@ ($$(date +%T))"
