@@ -240,8 +240,9 @@ test-app-live: $(APP_DEV) system-deps var $(MODEL) ## The staff app against a re
 # at the end. On a fresh clone the two environments, Chromium and axe-core install side by side.
 # Training the model keeps about one core busy for ~5 minutes, so the stages that need no model
 # run beside it, at nice 10 so that the training and the end-to-end retrain (the two long
-# chains, --urgent) keep their cores (the training took 548 s beside them at equal priority,
-# ~300 s alone); the suites on real servers follow, longest first. Every suite has its own
+# chains, --urgent) come first. Measured on fresh clones: the training took 548 s beside the
+# others at equal priority and 552 s with --urgent (the two chains share the two cores; ~300 s
+# alone): the whole run is bound by its ~36 minutes of CPU. The suites on real servers follow. Every suite has its own
 # (free) ports, temp folders and scratch databases, so any of them can run side by side.
 TEST_PLAN := env-rasa env-app system-deps node spacy:env-rasa train:spacy \
 	test-retrain-e2e:env-app,spacy \
