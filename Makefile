@@ -245,16 +245,15 @@ test-app-live: $(APP_DEV) system-deps var $(MODEL) ## The staff app against a re
 # alone): the whole run is bound by its ~36 minutes of CPU. The suites on real servers follow. Every suite has its own
 # (free) ports, temp folders and scratch databases, so any of them can run side by side.
 TEST_PLAN := env-rasa env-app system-deps node spacy:env-rasa train:spacy \
-	test-retrain-e2e:env-app,spacy \
+	test-retrain-e2e:env-app,spacy test-app-unit:env-app \
 	lint:spacy,env-app check-advisories:env-rasa validate:spacy test-python:spacy \
-	test-app-unit:env-app,spacy test-training-unit:env-app,spacy \
-	test-faults:train test-swap-e2e:train,env-app test-e2e:train \
-	test-browser:train,env-app,system-deps,node test-app-live:train,env-app,system-deps \
-	test-stories:train
+	test-training-unit:env-app,spacy \
+	test-faults:train test-e2e:train test-browser:train,env-app,system-deps,node \
+	test-swap-e2e:train,env-app test-app-live:train,env-app,system-deps test-stories:train
 test: ## Everything CI runs: TEST_JOBS stages at once (default 3), each stage timed
 	@PYBIN=$$(scripts/find-python.sh 3.12 3.13 3.11 3.10) || exit 1; \
 	MAKEFLAGS= "$$PYBIN" scripts/test_plan.py --make "$(MAKE)" --jobs $(or $(TEST_JOBS),3) \
-	  --urgent train --urgent test-retrain-e2e --logs $(VAR_DIR)/test-logs $(TEST_PLAN)
+	  --urgent env-rasa --urgent train --urgent test-retrain-e2e --logs $(VAR_DIR)/test-logs $(TEST_PLAN)
 
 # Names for the set-up steps, so the plan above can run them side by side.
 env-rasa: $(RASA_VENV)/.installed

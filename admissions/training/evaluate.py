@@ -23,9 +23,9 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
-from admissions.training import rasacli
+from admissions.training import files, rasacli
+from admissions.training.files import read_yaml
 from admissions.training.nludata import clean_example
-from admissions.training.nlutext import read_yaml
 from admissions.training.rasa_process import serving_pids
 from admissions.training.settings import TrainingSettings
 
@@ -39,22 +39,12 @@ class EvaluationError(RuntimeError):
     """An evaluation command failed (not a bad score: the command itself)."""
 
 
-def _file_digest(paths: list[Path]) -> str:
-    digest = hashlib.sha256()
-    for root in paths:
-        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
-        for path in files:
-            if path.exists():
-                digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
 def fingerprint(settings: TrainingSettings, protected: list[str]) -> str:
     """What an evaluation depends on besides the model: test sets, tables, protected examples."""
     digest = hashlib.sha256()
     digest.update(f"v{EVAL_VERSION}\0".encode())
     digest.update(
-        _file_digest([settings.heldout_dir, settings.stories_dir, settings.crisis_cases]).encode()
+        files.digest([settings.heldout_dir, settings.stories_dir, settings.crisis_cases]).encode()
     )
     digest.update(json.dumps(sorted(protected)).encode())
     return digest.hexdigest()

@@ -9,8 +9,7 @@ example is cleaned are in ``nlutext`` (its names are importable from here too).
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,13 +17,13 @@ from typing import Any
 import yaml
 
 from admissions.training import locks, nluedit
+from admissions.training.files import read_yaml
 from admissions.training.nlutext import (
     MAX_EXAMPLE_LENGTH,
     ExampleProblem,
     clean_example,
     example_lines,
     normalise,
-    read_yaml,
     text_key,
 )
 
@@ -44,7 +43,6 @@ __all__ = [
     "known_texts",
     "load_blocks",
     "normalise",
-    "snapshot_fingerprint",
     "text_key",
     "trainable_intents",
 ]
@@ -214,15 +212,3 @@ class DataWriter:
                 if block.intent == intent and wanted & {normalise(e) for e in block.examples}:
                     removed += nluedit.remove_from_block(block.file, intent, wanted)
         return removed
-
-
-def snapshot_fingerprint(paths: Iterable[Path]) -> str:
-    """SHA-256 over the names and bytes of files (data, domain, config, test sets)."""
-    digest = hashlib.sha256()
-    for root in paths:
-        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
-        for path in files:
-            if not path.exists():
-                continue
-            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()

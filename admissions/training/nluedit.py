@@ -17,7 +17,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from admissions.training.nlutext import ExampleProblem, example_lines, normalise, read_yaml
+from admissions.training.files import read_yaml
+from admissions.training.nlutext import ExampleProblem, example_lines, normalise
 
 _EXAMPLES_LINE = re.compile(r"^(\s*)examples:\s*\|[1-9]?[+-]?[1-9]?\s*(#.*)?$")
 

@@ -11,8 +11,6 @@ import re
 import unicodedata
 from typing import Any
 
-import yaml
-
 MAX_EXAMPLE_LENGTH = 300
 # Characters YAML may not hold (PyYAML's reader refuses them) and other invisible controls.
 _NON_PRINTABLE = re.compile(
@@ -68,13 +66,3 @@ def example_lines(value: Any) -> list[str]:
         elif stripped == "-":
             out.append("")
     return out
-
-
-# libyaml's parser when PyYAML has it (~10x faster; the same documents, errors with line
-# marks): the staff inbox and annotation pages read every NLU file and the domain per request.
-_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def read_yaml(text: str) -> Any:
-    """``yaml.safe_load`` through libyaml when available."""
-    return yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from admissions.training import nludata
+from admissions.training import files, nludata
 from admissions.training.settings import TrainingSettings
 
 
@@ -28,9 +28,9 @@ def snapshot(settings: TrainingSettings, snap: Path) -> dict[str, str]:
     _copy_domain(settings.domain, snap / "domain.yml")
     shutil.copyfile(settings.config, snap / "config.yml")
     return {
-        "data": nludata.snapshot_fingerprint([snap / "data"]),
-        "domain": nludata.snapshot_fingerprint([snap / "domain.yml"]),
-        "config": nludata.snapshot_fingerprint([snap / "config.yml"]),
+        "data": files.digest([snap / "data"]),
+        "domain": files.digest([snap / "domain.yml"]),
+        "config": files.digest([snap / "config.yml"]),
     }
 
 
