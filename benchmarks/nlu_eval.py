@@ -65,6 +65,16 @@ def intent_eval(out: Path) -> dict[str, Any]:
     }
 
 
+def _quiet_rasa() -> None:
+    """Rasa's structured log prints every DEBUG line (each parsed test sentence) to stdout
+    until it is configured, which `rasa` commands do and direct API calls don't: warnings only."""
+    import logging
+
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)
+
+
 async def crisis_eval() -> dict[str, Any]:
     """Parse every crisis-table message with the trained model's NLU pipeline."""
     from rasa.core.agent import Agent
@@ -128,6 +138,7 @@ def main() -> int:
     MODEL = args.model.resolve()
     args.out = args.out.resolve()
     args.out.mkdir(parents=True, exist_ok=True)
+    _quiet_rasa()
     started = time.monotonic()
     summary: dict[str, Any] = {
         "machine": f"{platform.node()} {platform.machine()}, Python {platform.python_version()}",
