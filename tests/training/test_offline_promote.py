@@ -12,7 +12,7 @@ import pytest
 
 from admissions.db import migrate
 from admissions.db.engine import create_engine
-from admissions.training import history, promote
+from admissions.training import go_live_job, history, promote
 from admissions.training.settings import TrainingSettings
 
 
@@ -90,19 +90,19 @@ def test_a_promotion_started_from_the_page_returns_at_once_and_shows_its_progres
             refused = await _record(settings, engine, tmp_path / "refused.tar.gz", passed=False)
             # What can be checked at once is refused at once, and nothing starts.
             with pytest.raises(promote.PromotionError, match="did not pass the quality gate"):
-                await promote.start_go_live(
+                await go_live_job.start_go_live(
                     settings, engine, refused, by="tina", action="promote", offline=True
                 )
-            assert promote.go_live_status(settings) is None
+            assert go_live_job.go_live_status(settings) is None
 
-            task = await promote.start_go_live(
+            task = await go_live_job.start_go_live(
                 settings, engine, model_id, by="tina", action="promote", offline=True
             )
-            status = promote.go_live_status(settings)
+            status = go_live_job.go_live_status(settings)
             assert status is not None and status["state"] == "running"
             assert status["model"] == model_id and status["by"] == "tina"
             await task
-            status = promote.go_live_status(settings)
+            status = go_live_job.go_live_status(settings)
             assert status is not None and status["state"] == "done", status
             async with engine.connect() as conn:
                 live = await history.live(conn)
@@ -131,17 +131,17 @@ def test_two_clicks_at_the_same_moment_start_one_swap_and_keep_its_progress(
             model_id = await _record(settings, engine, candidate, passed=True)
 
             def click() -> Any:
-                return promote.start_go_live(
+                return go_live_job.start_go_live(
                     settings, engine, model_id, by="tina", action="promote", offline=True
                 )
 
             first, second = await asyncio.gather(click(), click(), return_exceptions=True)
             assert isinstance(second, promote.PromotionError), second
             assert "in progress" in str(second)
-            status = promote.go_live_status(settings)
+            status = go_live_job.go_live_status(settings)
             assert status is not None and status["state"] == "running"
             await first
-            status = promote.go_live_status(settings)
+            status = go_live_job.go_live_status(settings)
             assert status is not None and status["state"] == "done", status
         finally:
             await engine.dispose()

@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from admissions.training import history, promote
+from admissions.training import go_live_job, history, promote
 from admissions.training.gate import points
 from admissions.training.rasa_api import RasaError
 from admissions.training.settings import TrainingSettings
@@ -52,7 +52,7 @@ async def _models_context(request: web.Request, error: str | None = None) -> dic
 def _switch(settings: TrainingSettings, asked: str | None) -> dict[str, Any] | None:
     """The promotion or rollback to show: one running now (whoever started it), else the
     recent outcome of the one this page was sent to follow (``?switching=<model id>``)."""
-    status = promote.go_live_status(settings)
+    status = go_live_job.go_live_status(settings)
     if status is None:
         return None
     if status.get("state") == "running":
@@ -81,7 +81,7 @@ async def _go_live(request: web.Request, action: str) -> web.StreamResponse:
     model_id = id_from(request.match_info.get("mid"))
     request[AUDIT].detail = {"model": model_id}
     try:
-        await promote.start_go_live(
+        await go_live_job.start_go_live(
             settings_of(request),
             request.app[APP_DB],
             model_id,
