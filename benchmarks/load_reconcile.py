@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from admissions.web.rereading import Rereading
 from benchmarks.load_driver import SENDER_PREFIX, Turn
 
 
@@ -40,30 +41,31 @@ def stored_user_texts(db: Path, prefix: str = SENDER_PREFIX) -> dict[str, list[s
 
     A message said once can be stored twice: when a visitor confirms Rasa's "Did you mean …?"
     (two-stage fallback), Rasa rewinds and stores the original message again with the confirmed
-    intent. That second row, a ``user`` row after a ``rewind`` row with the text of an earlier
-    message, is a re-reading, not a turn, and is not counted (the staff transcript merges it the
-    same way).
+    intent. That second row is a re-reading, not a turn, and is not counted; the rule is the
+    one the widget's history and the staff transcript use (``admissions.web.rereading``), so
+    bot rows are read too (after the default fallback's "Sorry, ..." and its rewind, the same
+    words again are a new message).
     """
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         rows = con.execute(
-            "SELECT sender_id, type_name, data FROM events WHERE type_name IN ('user', 'rewind') "
-            "AND sender_id LIKE ? ORDER BY id",
+            "SELECT sender_id, type_name, data FROM events "
+            "WHERE type_name IN ('user', 'bot', 'rewind') AND sender_id LIKE ? ORDER BY id",
             (prefix + "%",),
         ).fetchall()
     finally:
         con.close()
     out: dict[str, list[str]] = {}
-    rewound: set[str] = set()
+    readers: dict[str, Rereading] = {}
     for sender, kind, data in rows:
-        if kind == "rewind":
-            rewound.add(sender)
-            continue
-        text = str(json.loads(data).get("text") or "")
+        reader = readers.setdefault(sender, Rereading())
         said = out.setdefault(sender, [])
-        if sender in rewound and text in said:
-            rewound.discard(sender)
-            continue
-        rewound.discard(sender)
-        said.append(text)
+        if kind == "rewind":
+            reader.rewind()
+        elif kind == "bot":
+            reader.assistant()
+        else:
+            text = str(json.loads(data).get("text") or "")
+            if not reader.visitor(text):
+                said.append(text)
     return out

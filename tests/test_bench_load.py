@@ -107,8 +107,10 @@ def test_reconcile_reads_a_tracker_written_by_the_projects_store(
 def test_a_message_reread_after_did_you_mean_counts_once(
     tmp_path: Path, domain: Domain, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A visitor confirms "Did you mean …?": Rasa rewinds and stores the first message again with
-    the confirmed intent. That is one message sent, not a duplicate; a real repeat still counts."""
+    """A visitor confirms "Did you mean …?" (its button sends the intent): Rasa 3.6's two-stage
+    fallback rewinds that message and stores it again as the clarification. That is one message
+    sent, not a duplicate; a real repeat still counts, and so does the same text again after
+    the default fallback's "Sorry" and its rewind."""
     monkeypatch.setenv("TRACKER_DB_TIMEOUT", "0.5")
     db = tmp_path / "tracker.db"
     sender = "load-admissions-c1-v0-y"
@@ -120,18 +122,24 @@ def test_a_message_reread_after_did_you_mean_counts_once(
         tracker.update(ActionExecuted("action_listen"))
         tracker.update(UserUttered("self pay maybe", {"name": "nlu_fallback", "confidence": 0.3}))
         tracker.update(ActionExecuted("action_two_stage_fallback"))
+        tracker.update(BotUttered("Did you mean you'd pay yourself?"))
+        tracker.update(ActionExecuted("action_listen"))
+        tracker.update(UserUttered("/inform", {"name": "inform", "confidence": 1.0}))
+        tracker.update(UserUtteranceReverted())
+        tracker.update(ActionExecuted("action_listen"))
+        tracker.update(UserUttered("/inform", {"name": "inform", "confidence": 1.0}))
         tracker.update(ActionExecuted("action_listen"))
         tracker.update(UserUttered("yes", {"name": "affirm", "confidence": 1.0}))
+        tracker.update(BotUttered("Sorry, I didn't quite get that."))
         tracker.update(UserUtteranceReverted())
-        tracker.update(UserUttered("self pay maybe", {"name": "inform", "confidence": 1.0}))
         tracker.update(ActionExecuted("action_listen"))
         tracker.update(UserUttered("yes", {"name": "affirm", "confidence": 1.0}))
         await store.save(tracker)
 
     asyncio.run(write())
     stored = stored_user_texts(db)
-    assert stored == {sender: ["self pay maybe", "yes", "yes"]}
-    sent = [turn(sender, t) for t in ("self pay maybe", "yes", "yes")]
+    assert stored == {sender: ["self pay maybe", "/inform", "yes", "yes"]}
+    sent = [turn(sender, t) for t in ("self pay maybe", "/inform", "yes", "yes")]
     result = reconcile(sent, stored)
     assert (result["missing"], result["duplicated"]) == (0, 0)
 

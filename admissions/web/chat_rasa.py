@@ -19,6 +19,8 @@ from urllib.parse import quote
 
 import aiohttp
 
+from admissions.web.rereading import Rereading
+
 TEL_RE = re.compile(r"tel:\+?[0-9][0-9-]{1,19}")
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_TITLE = 200
@@ -157,17 +159,13 @@ def history_from_tracker(tracker: Any) -> tuple[list[dict[str, Any]], frozenset[
     messages: list[dict[str, Any]] = []
     titles: dict[str, str] = {}  # payload -> title, from the bot's most recent buttons
     last_batch: list[dict[str, Any]] = []
-    said: list[str] = []  # what the visitor sent, as Rasa received it
-    rewound = False
+    rereading = Rereading()
     for event in events if isinstance(events, list) else []:
         if not isinstance(event, dict):
             continue
         kind = event.get("event")
         if kind == "rewind":
-            # A re-reading follows only a rewind right after the visitor's message (the
-            # two-stage fallback). The default fallback answers first ("Sorry, ...") and then
-            # rewinds: what the visitor says next is new, even if they said it before.
-            rewound = bool(messages) and messages[-1].get("from") == "visitor"
+            rereading.rewind()
         elif kind == "bot":
             data = event.get("data")
             message = bot_message(
@@ -177,6 +175,7 @@ def history_from_tracker(tracker: Any) -> tuple[list[dict[str, Any]], frozenset[
             )
             if message is None:
                 continue
+            rereading.assistant()
             if not last_batch or last_batch[-1].get("from") != "bot":
                 last_batch = []
                 titles = {}
@@ -189,11 +188,8 @@ def history_from_tracker(tracker: Any) -> tuple[list[dict[str, Any]], frozenset[
             text = event.get("text")
             if not isinstance(text, str):
                 continue
-            if rewound and said and text == said[-1]:
-                rewound = False
+            if rereading.visitor(text):
                 continue  # the same message read again, not said again
-            rewound = False
-            said.append(text)
             if text in titles:
                 shown = titles[text]
             elif text == REQUEST_HUMAN:

@@ -12,6 +12,7 @@ from typing import Any
 from admissions.facility import tel_link
 from admissions.profile import PROGRAMS
 from admissions.web.chat_rasa import GREET, REQUEST_HUMAN, TALK_TO_A_PERSON
+from admissions.web.rereading import Rereading
 
 HIDDEN_SLOTS: frozenset[str] = frozenset({"requested_slot"})
 
@@ -198,14 +199,6 @@ def _fit(value: Any) -> tuple[list[ProgramFitView], str | None]:
     return rows, (_text(need) or None)
 
 
-def _last_said(turns: list[Turn], raw: str) -> Turn | None:
-    """The last turn, if it is the visitor's and Rasa received it as ``raw`` (text or payload)."""
-    if turns and turns[-1].kind in ("visitor", "opened"):
-        if (turns[-1].payload or turns[-1].text) == raw:
-            return turns[-1]
-    return None
-
-
 def build(conversation_id: str, events: list[dict[str, Any]]) -> Transcript:
     """Turn the conversation's events (Rasa order) into a ``Transcript``."""
     turns: list[Turn] = []
@@ -215,26 +208,24 @@ def build(conversation_id: str, events: list[dict[str, Any]]) -> Transcript:
     started: float | None = None
     titles: dict[str, str] = {}  # payload -> title of the buttons the assistant offers now
     after_visitor = True
-    rewound = False  # Rasa reverted the visitor's last message and will read it again
+    rereading = Rereading()
     for event in events:
         kind = event.get("event")
         ts = _float(event.get("timestamp")) or 0.0
         if kind == "rewind":
-            # A re-reading follows only a rewind right after the visitor's message (the
-            # two-stage fallback); after the default fallback's "Sorry, ..." and its rewind,
-            # the next message is new even if the visitor said the same earlier.
-            rewound = bool(turns) and turns[-1].kind in ("visitor", "opened")
+            rereading.rewind()
         elif kind == "user":
             started = ts if started is None else started
             turn = _user_turn(event, ts, titles)
-            earlier = _last_said(turns, _text(event.get("text"))) if rewound else None
-            if earlier is not None:
+            again = rereading.visitor(_text(event.get("text")))
+            if again and turns and turns[-1].kind in ("visitor", "opened"):
                 # said once, read twice (two-stage fallback): one turn, with the final reading
+                earlier = turns[-1]
                 turn.timestamp, turn.text, turn.kind = earlier.timestamp, earlier.text, earlier.kind
-                turns[turns.index(earlier)] = turn
+                turns[-1] = turn
             else:
                 turns.append(turn)
-            titles, after_visitor, rewound = {}, True, False
+            titles, after_visitor = {}, True
         elif kind == "bot":
             if after_visitor:
                 titles, after_visitor = {}, False
@@ -243,6 +234,7 @@ def build(conversation_id: str, events: list[dict[str, Any]]) -> Transcript:
                 if payload and title:
                     titles[payload] = title
             turns.append(_bot_turn(event, ts))
+            rereading.assistant()
         elif kind == "session_started":
             if not (event.get("metadata") or {}).get("rolled"):  # a long chat rolled on: same visit
                 turns.append(Turn(kind="session", timestamp=ts))
