@@ -237,13 +237,15 @@ test-app-live: $(APP_DEV) system-deps var $(MODEL) ## The staff app against a re
 
 # `make test` is a plan (scripts/test_plan.py): TEST_JOBS stages at once (default 3), each after
 # the stages it needs ("stage:needed,..."), logs in var/test-logs, each stage's wall and CPU time
-# at the end. On a fresh clone the two environments, Chromium and axe-core install side by side.
-# Training the model keeps about one core busy for ~5 minutes, so the stages that need no model
-# run beside it, at nice 10 so that the training and the end-to-end retrain (the two long
-# chains, --urgent) come first. Measured on fresh clones: the training took 548 s beside the
-# others at equal priority and 552 s with --urgent (the two chains share the two cores; ~300 s
-# alone): the whole run is bound by its ~36 minutes of CPU. The suites on real servers follow. Every suite has its own
-# (free) ports, temp folders and scratch databases, so any of them can run side by side.
+# at the end. The run is bound by CPU (~20 minutes of it on a fresh clone, two cores), so the
+# plan keeps both cores busy and the long chains first: the two environments, Chromium and
+# axe-core install side by side; the staff app's unit tests start as soon as their environment
+# is there (beside the Rasa install, the first --urgent stage); the model's training and the
+# end-to-end retrain (the two long chains, --urgent) then run at normal priority while lint,
+# validation and the other unit tests fill in at nice 10; the suites on real servers follow,
+# longest first. Four at once was slower (12:41 vs 11:38 on fresh clones, 2026-12-03: the
+# servers' CPU grows under contention). Every suite has its own (free) ports, temp folders and
+# scratch databases, so any of them can run side by side.
 TEST_PLAN := env-rasa env-app system-deps node spacy:env-rasa train:spacy \
 	test-retrain-e2e:env-app,spacy test-app-unit:env-app \
 	lint:spacy,env-app check-advisories:env-rasa validate:spacy test-python:spacy \

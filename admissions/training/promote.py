@@ -236,6 +236,7 @@ async def _go_live(
                 start_timeout=settings.start_timeout_seconds,
                 on_switch=record,
                 prepared=prepared,
+                load_nice=load_nice(settings),
             )
         except serving.SwapError as exc:
             raise PromotionError(
@@ -274,6 +275,7 @@ def prepare_early(settings: TrainingSettings, candidate: Path) -> asyncio.Task[s
             early,
             jwt_secret=settings.rasa_jwt_secret,
             start_timeout=settings.start_timeout_seconds,
+            load_nice=load_nice(settings),
         )
 
     return asyncio.create_task(prepare())
@@ -299,6 +301,14 @@ async def drop_prepared(task: asyncio.Task[serving.Prepared] | None) -> None:
     with contextlib.suppress(BaseException):
         prepared = await task
         await serving.abandon(prepared)
+
+
+def load_nice(settings: TrainingSettings) -> int:
+    """How a swapped-in Rasa process loads: in the idle class and paused during chat turns,
+    as the retraining's own commands run (``TRAINING_NICE``, default 19); with
+    ``TRAINING_NICE=0`` (the end-to-end tests inside `make test`, whose other suites would
+    keep an idle-class load waiting for minutes) at normal priority."""
+    return serving.LOAD_NICE if settings.nice > 0 else 0
 
 
 def lock_path(settings: TrainingSettings) -> Path:

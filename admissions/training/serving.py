@@ -139,12 +139,18 @@ class Prepared:
 
 
 async def prepare(
-    state_file: Path, model: Path, *, jwt_secret: str | None, start_timeout: float = 300.0
+    state_file: Path,
+    model: Path,
+    *,
+    jwt_secret: str | None,
+    start_timeout: float = 300.0,
+    load_nice: int = LOAD_NICE,
 ) -> Prepared:
     """Start a Rasa process with ``model`` beside the serving one and wait until it has
-    loaded it (at low CPU priority when we can raise it later). Nothing switches yet: ``commit``
-    puts it in service, ``abandon`` stops it. The retraining runner calls this while the
-    candidate is still being evaluated, so loading costs no time on the way to live."""
+    loaded it (at ``load_nice``, in the idle class and paused during chat turns, when we can
+    raise it later; 0: at normal priority). Nothing switches yet: ``commit`` puts it in
+    service, ``abandon`` stops it. The retraining runner calls this while the candidate is
+    still being evaluated, so loading costs no time on the way to live."""
     state = read_state(state_file)
     if state is None or not state.get("launch"):
         raise SwapError(f"no serving file at {state_file}: the Rasa server was not started by us")
@@ -154,7 +160,7 @@ async def prepare(
     host = str(launch.get("host") or "127.0.0.1")
     url = f"http://{host}:{port}"
     model_path = str(model.resolve())
-    load_nice = LOAD_NICE if can_raise_priority() else 0
+    load_nice = load_nice if can_raise_priority() else 0
     pid = await asyncio.to_thread(start_process, launch, port, model_path, load_nice)
     yielder = None
     if load_nice:  # loading TensorFlow and the model gives way to the serving process too
@@ -252,20 +258,26 @@ async def swap(
     start_timeout: float = 300.0,
     on_switch: Any = None,
     prepared: Prepared | None = None,
+    load_nice: int = LOAD_NICE,
 ) -> Swap:
     """Serve ``model`` from a new Rasa process, switch the proxy to it, drain and stop the old.
 
     ``prepared``: a process already loading or loaded with this model (``prepare``); used when
     it is still alive, else stopped and a new one started. ``on_switch`` (an async callable)
     runs right after the switch, before the drain (the caller records the new live model
-    there). Raises ``SwapError`` with nothing changed when the new process cannot take over.
+    there). ``load_nice``: as for ``prepare``. Raises ``SwapError`` with nothing changed when
+    the new process cannot take over.
     """
     if prepared is not None and not prepared.usable_for(model):
         await abandon(prepared)
         prepared = None
     if prepared is None:
         prepared = await prepare(
-            state_file, model, jwt_secret=jwt_secret, start_timeout=start_timeout
+            state_file,
+            model,
+            jwt_secret=jwt_secret,
+            start_timeout=start_timeout,
+            load_nice=load_nice,
         )
     return await commit(
         state_file,
