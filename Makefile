@@ -243,9 +243,10 @@ test-app-live: $(APP_DEV) system-deps var $(MODEL) ## The staff app against a re
 # is there (beside the Rasa install, the first --urgent stage); the model's training and the
 # end-to-end retrain (the two long chains, --urgent) then run at normal priority while lint,
 # validation and the other unit tests fill in at nice 10; the suites on real servers follow,
-# longest first. Four at once was slower (12:41 vs 11:38 on fresh clones, 2026-12-03: the
-# servers' CPU grows under contention). Every suite has its own (free) ports, temp folders and
-# scratch databases, so any of them can run side by side.
+# longest first, and the swap test (mostly waiting for model swaps: ~50 s of CPU in 2 min)
+# beside them without a slot (--light). Four at once was slower (12:41 vs 11:38 on fresh
+# clones, 2026-12-03: the servers' CPU grows under contention). Every suite has its own (free)
+# ports, temp folders and scratch databases, so any of them can run side by side.
 TEST_PLAN := env-rasa env-app system-deps node spacy:env-rasa train:spacy \
 	test-retrain-e2e:env-app,spacy test-app-unit:env-app \
 	lint:spacy,env-app check-advisories:env-rasa validate:spacy test-python:spacy \
@@ -255,7 +256,8 @@ TEST_PLAN := env-rasa env-app system-deps node spacy:env-rasa train:spacy \
 test: ## Everything CI runs: TEST_JOBS stages at once (default 3), each stage timed
 	@PYBIN=$$(scripts/find-python.sh 3.12 3.13 3.11 3.10) || exit 1; \
 	MAKEFLAGS= "$$PYBIN" scripts/test_plan.py --make "$(MAKE)" --jobs $(or $(TEST_JOBS),3) \
-	  --urgent env-rasa --urgent train --urgent test-retrain-e2e --logs $(VAR_DIR)/test-logs $(TEST_PLAN)
+	  --urgent env-rasa --urgent train --urgent test-retrain-e2e --light test-swap-e2e \
+	  --logs $(VAR_DIR)/test-logs $(TEST_PLAN)
 
 # Names for the set-up steps, so the plan above can run them side by side.
 env-rasa: $(RASA_VENV)/.installed

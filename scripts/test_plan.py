@@ -7,9 +7,10 @@ needs (``test-e2e:train`` starts once ``train`` passed). Stages start in the ord
 as a slot is free and what they need has passed; so put the longest chain first (the model).
 Each stage's output goes to ``<logs>/<stage>.log``; with ``--jobs 1`` it is also shown as it
 comes. ``--urgent STAGE`` names a stage on the critical path (the model): stages started while
-it runs get ``nice 10``, so it keeps its core and the others use what is left. At the end: a
-table of each stage's wall time and CPU time (the stage's whole process tree, from ``wait4``)
-and the wall time of the plan.
+it runs get ``nice 10``, so it keeps its core and the others use what is left. ``--light STAGE``
+names a stage that mostly waits (model swaps, drains): it starts as soon as what it needs has
+passed and takes no slot. At the end: a table of each stage's wall time and CPU time (the
+stage's whole process tree, from ``wait4``) and the wall time of the plan.
 
 The first failure stops the plan: no new stage starts, running ones get SIGINT (pytest then runs
 its teardown and stops its servers; SIGTERM after 30 s, SIGKILL 15 s later), and the failed
@@ -156,6 +157,7 @@ def run(
     tail: int,
     grace: float = 30,
     urgent: frozenset[str] = frozenset(),
+    light: frozenset[str] = frozenset(),
 ) -> int:
     began = time.monotonic()
     running: list[Stage] = []
@@ -164,8 +166,10 @@ def run(
     while True:
         if failed is None:
             for stage in stages:
-                if len(running) >= jobs:
-                    break
+                # a light stage mostly waits (for servers, swaps): it takes no slot (jobs > 1)
+                busy = sum(1 for r in running if jobs == 1 or r.name not in light)
+                if busy >= jobs and not (jobs > 1 and stage.name in light):
+                    continue
                 done = {s.name for s in stages if s.status == "ok"}
                 if stage.status == "waiting" and all(n in done for n in stage.needs):
                     behind = stage.name not in urgent and any(r.name in urgent for r in running)
@@ -218,6 +222,12 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         help="a stage on the critical path: stages started while it runs get nice 10",
     )
+    parser.add_argument(
+        "--light",
+        action="append",
+        default=[],
+        help="a stage that mostly waits (little CPU): it runs beside the --jobs others",
+    )
     parser.add_argument("--grace", type=float, default=30, help="seconds to stop after SIGINT")
     parser.add_argument("--make", default=os.environ.get("MAKE") or "make")
     args = parser.parse_args(argv)
@@ -230,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         args.tail,
         args.grace,
         frozenset(args.urgent),
+        frozenset(args.light),
     )
 
 

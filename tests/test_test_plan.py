@@ -13,6 +13,8 @@ SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "test_plan.py"
 MAKEFILE = """\
 slow:
 \t@sleep 1; echo slow done; date +%s.%N > slow.end
+slow2:
+\t@sleep 1; date +%s.%N > slow2.end
 fast:
 \t@date +%s.%N > fast.start; echo fast done
 after-slow:
@@ -109,3 +111,19 @@ def test_stages_beside_an_urgent_one_run_at_lower_priority(tmp_path: Path) -> No
     base = int(subprocess.run(["nice"], capture_output=True, text=True).stdout)
     assert int((tmp_path / "urgent.value").read_text()) == base
     assert int((tmp_path / "niceness.value").read_text()) == min(base + 10, 19)
+
+
+def first_slow_end(tmp: Path) -> float:
+    return min(stamp(tmp, "slow.end"), stamp(tmp, "slow2.end"))
+
+
+def test_a_light_stage_runs_beside_the_others_without_a_slot(tmp_path: Path) -> None:
+    """Two slots, both held by slow stages listed first: the light stage still starts at once;
+    without --light it waits for a slot."""
+    stages = ("slow", "slow2", "fast")
+    result = plan(tmp_path, "--jobs", "2", "--light", "fast", *stages)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert stamp(tmp_path, "fast.start") < first_slow_end(tmp_path)
+    result = plan(tmp_path, "--jobs", "2", *stages)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert stamp(tmp_path, "fast.start") >= first_slow_end(tmp_path)
