@@ -26,8 +26,9 @@ never:
 """
 
 
-def plan(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    (tmp / "Makefile").write_text(MAKEFILE)
+def plan(tmp: Path, *args: str, rules: str = "") -> subprocess.CompletedProcess[str]:
+    """The plan over MAKEFILE plus ``rules`` (more targets), in ``tmp``."""
+    (tmp / "Makefile").write_text(MAKEFILE + rules)
     return subprocess.run(
         [sys.executable, str(SCRIPT), "--logs", str(tmp / "logs"), *args],
         cwd=tmp,
@@ -77,18 +78,9 @@ def test_a_stage_needing_one_not_in_the_plan_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_stage_that_ignores_the_stop_is_stopped_harder(tmp_path: Path) -> None:
-    (tmp_path / "Makefile").write_text(
-        MAKEFILE + "stubborn:\n\t@trap '' INT; sleep 60; touch stubborn.finished\n"
-    )
+    stubborn = "stubborn:\n\t@trap '' INT; sleep 60; touch stubborn.finished\n"
     started = time.monotonic()
-    options = ["--logs", str(tmp_path / "logs"), "--grace", "1", "--jobs", "2"]
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), *options, "stubborn", "broken"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = plan(tmp_path, "--grace", "1", "--jobs", "2", "stubborn", "broken", rules=stubborn)
     assert result.returncode == 1
     assert time.monotonic() - started < 30
     assert not (tmp_path / "stubborn.finished").exists()
@@ -96,17 +88,8 @@ def test_a_stage_that_ignores_the_stop_is_stopped_harder(tmp_path: Path) -> None
 
 
 def test_stages_beside_an_urgent_one_run_at_lower_priority(tmp_path: Path) -> None:
-    (tmp_path / "Makefile").write_text(
-        MAKEFILE + "niceness:\n\t@nice > niceness.value\nurgent:\n\t@sleep 1; nice > urgent.value\n"
-    )
-    options = ["--logs", str(tmp_path / "logs"), "--jobs", "2", "--urgent", "urgent"]
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), *options, "urgent", "niceness"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    rules = "niceness:\n\t@nice > niceness.value\nurgent:\n\t@sleep 1; nice > urgent.value\n"
+    result = plan(tmp_path, "--jobs", "2", "--urgent", "urgent", "urgent", "niceness", rules=rules)
     assert result.returncode == 0, result.stdout + result.stderr
     base = int(subprocess.run(["nice"], capture_output=True, text=True).stdout)
     assert int((tmp_path / "urgent.value").read_text()) == base
