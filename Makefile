@@ -28,7 +28,6 @@ export PYTHONDONTWRITEBYTECODE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(SPACY_DIR)/meta.json
-PIP_QUIET := 2>&1 | { grep -v -e 'is ignored: it is neither' -e '^DEPRECATION' -e 'pip 23.1 will enforce' -e 'legacy .setup.py install' || true; }
 
 .PHONY: env-rasa env-app spacy node
 .PHONY: help setup run test lint format train eval eval-seeds simulate bench clean admin purge record-fixtures \
@@ -43,7 +42,7 @@ $(RASA_VENV)/.installed: requirements/rasa.lock
 	echo "==> creating the assistant environment ($(RASA_VENV), $$PYBIN)"; \
 	rm -rf $(RASA_VENV); \
 	"$$PYBIN" -m venv $(RASA_VENV) && \
-	$(PY) -m pip install -q --require-hashes --no-deps -r requirements/rasa.lock $(PIP_QUIET); \
+	scripts/install-lock.sh $(PY) requirements/rasa.lock; \
 	if ! $(PY) -c 'import rasa, rasa_sdk, spacy' 2>/dev/null; then \
 	  echo "error: installing requirements/rasa.lock failed (see above); removed $(RASA_VENV)"; \
 	  rm -rf $(RASA_VENV); exit 1; fi
@@ -54,7 +53,7 @@ $(APP_VENV)/.installed: requirements/app.lock
 	echo "==> creating the staff app environment ($(APP_VENV), $$PYBIN)"; \
 	rm -rf $(APP_VENV); \
 	"$$PYBIN" -m venv $(APP_VENV) && \
-	$(APP_PY) -m pip install -q --require-hashes --no-deps -r requirements/app.lock $(PIP_QUIET); \
+	scripts/install-lock.sh $(APP_PY) requirements/app.lock; \
 	if ! $(APP_PY) -c 'import aiohttp, sqlalchemy' 2>/dev/null; then \
 	  echo "error: installing requirements/app.lock failed (see above); removed $(APP_VENV)"; \
 	  rm -rf $(APP_VENV); exit 1; fi
@@ -65,7 +64,7 @@ $(APP_VENV)/.installed: requirements/app.lock
 # (and so this stamp); a new app-dev.lock installs over it.
 $(APP_DEV): $(APP_VENV)/.installed requirements/app-dev.lock
 	@echo "==> adding the staff app's test tools ($(APP_VENV), requirements/app-dev.lock)"
-	@$(APP_PY) -m pip install -q --require-hashes --no-deps -r requirements/app-dev.lock $(PIP_QUIET); \
+	@scripts/install-lock.sh $(APP_PY) requirements/app-dev.lock; \
 	if ! $(APP_PY) -c 'import pytest, selenium, mypy' 2>/dev/null; then \
 	  echo "error: installing requirements/app-dev.lock failed (see above)"; exit 1; fi
 	@touch $@

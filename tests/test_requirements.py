@@ -1,6 +1,6 @@
 """The staff app's production lock holds no test tools (issue 15 item 15): they are in their own
 lock, installed by the Makefile only for test and lint targets; both locks agree on shared pins,
-and every pin carries hashes (installed with ``pip --require-hashes``)."""
+and every pin carries hashes (installed with ``--require-hashes`` by ``scripts/install-lock.sh``)."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def test_dev_lock_has_the_tools_and_agrees_with_production() -> None:
 
 
 def test_every_pin_has_hashes() -> None:
-    for lock in ("app.lock", "app-dev.lock", "rasa.lock"):
+    for lock in ("app.lock", "app-dev.lock", "rasa.lock", "tools.lock"):
         for name, (_, hashes) in pins(lock).items():
             assert hashes, f"{lock}: {name} has no --hash"
 
@@ -68,4 +68,15 @@ def test_only_test_and_lint_targets_install_the_dev_lock() -> None:
     assert "$(APP_DEV)" in prerequisites("env-app")  # what `make test` sets up first
     for target in ("run", "setup", "admin", "purge", "retrain"):
         assert "APP_DEV" not in prerequisites(target), target
-    assert "-r requirements/app.lock" in makefile and "-r requirements/app-dev.lock" in makefile
+    for env, lock in (("PY", "rasa"), ("APP_PY", "app"), ("APP_PY", "app-dev")):
+        assert f"scripts/install-lock.sh $({env}) requirements/{lock}.lock" in makefile
+
+
+def test_locks_are_installed_with_hashes_and_without_resolving() -> None:
+    script = (ROOT / "scripts" / "install-lock.sh").read_text().replace("\\\n", " ")
+    commands = [line for line in script.splitlines() if "pip install" in line]
+    assert len(commands) == 3, commands  # uv itself, uv's install, pip's fallback
+    for line in commands:
+        assert "--require-hashes --no-deps" in line, line
+    assert "--compile-bytecode" in script  # the Makefile sets PYTHONDONTWRITEBYTECODE
+    assert set(pins("tools.lock")) == {"uv"}
