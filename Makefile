@@ -27,6 +27,11 @@ export RASA_TELEMETRY_ENABLED := false
 export PYTHONDONTWRITEBYTECODE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
+# TensorFlow threads of `make train`: TensorFlow's own choice (every core) unless TRAIN_THREADS is
+# set. `make test` sets 1 for its trainings (TRAINING_TF_THREADS too): beside its other stages a
+# second thread mostly waits for a core, and the model is trained from the same config and data.
+TRAIN_THREADS_ENV = $(if $(TRAIN_THREADS),TF_INTRA_OP_PARALLELISM_THREADS=$(TRAIN_THREADS) \
+  TF_INTER_OP_PARALLELISM_THREADS=1 OMP_NUM_THREADS=$(TRAIN_THREADS))
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(SPACY_DIR)/meta.json
 
 .PHONY: env-rasa env-app spacy node
@@ -88,7 +93,7 @@ $(MODEL): $(RASA_VENV)/.installed $(TRAINING_INPUTS)
 	else \
 	  echo "==> training the Rasa model (about a minute or two)"; \
 	  start=$$(date +%s); umask 077; \
-	  $(RASA) train --config config.yml --domain domain.yml --data data --out models \
+	  $(TRAIN_THREADS_ENV) $(RASA) train --config config.yml --domain domain.yml --data data --out models \
 	    --fixed-model-name admissions --quiet >$(VAR_DIR)/train.log 2>&1 || { tail -40 $(VAR_DIR)/train.log; exit 1; }; \
 	  echo "    trained in $$(( $$(date +%s) - start )) s -> $(MODEL)"; \
 	fi
@@ -254,7 +259,8 @@ TEST_PLAN := env-rasa env-app system-deps node spacy:env-rasa train:spacy \
 	test-swap-e2e:train,env-app test-app-live:train,env-app,system-deps test-stories:train
 test: ## Everything CI runs: TEST_JOBS stages at once (default 3), each stage timed
 	@PYBIN=$$(scripts/find-python.sh 3.12 3.13 3.11 3.10) || exit 1; \
-	MAKEFLAGS= "$$PYBIN" scripts/test_plan.py --make "$(MAKE)" --jobs $(or $(TEST_JOBS),3) \
+	MAKEFLAGS= TRAIN_THREADS=$${TRAIN_THREADS:-1} TRAINING_TF_THREADS=$${TRAINING_TF_THREADS:-1} \
+	  "$$PYBIN" scripts/test_plan.py --make "$(MAKE)" --jobs $(or $(TEST_JOBS),3) \
 	  --urgent env-rasa --urgent train --urgent test-retrain-e2e --light test-swap-e2e \
 	  --logs $(VAR_DIR)/test-logs $(TEST_PLAN)
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from admissions.training import serving
 from admissions.training.rasa_api import admin_token
+from admissions.training.rasacli import thread_limits
 from admissions.training.settings import TrainingSettings
 from scripts import stack as launch
 from scripts.stack import Process, free_port
@@ -61,6 +62,11 @@ def make_project(root: Path, diet_epochs: int = 20, ted_epochs: int = 1) -> Path
     return root
 
 
+def tf_threads() -> int:
+    """TensorFlow threads of the copy's trainings: ``TRAINING_TF_THREADS`` (production's 2)."""
+    return int(os.environ.get("TRAINING_TF_THREADS") or 2)
+
+
 def rasa_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """Environment for Rasa processes."""
     env = launch.server_env({"ADMISSIONS_CLOCK": launch.TEST_CLOCK, **(extra or {})})
@@ -70,7 +76,7 @@ def rasa_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 def train(root: Path, out_name: str = "admissions") -> Path:
     """Train the project copy from scratch (the baseline the test starts from)."""
-    log = root / "train-baseline.log"
+    log, cache = root / "train-baseline.log", root / ".rasa" / "cache"
     with log.open("wb") as handle:
         subprocess.run(
             [
@@ -90,7 +96,7 @@ def train(root: Path, out_name: str = "admissions") -> Path:
             cwd=REPO,
             # Its own training cache: `make test` trains the project's model at the same time,
             # and two trainings writing one cache database can fail with "database is locked".
-            env=rasa_env({"RASA_CACHE_DIRECTORY": str(root / ".rasa" / "cache")}),
+            env=rasa_env({"RASA_CACHE_DIRECTORY": str(cache), **thread_limits(tf_threads())}),
             stdout=handle,
             stderr=subprocess.STDOUT,
             check=False,
@@ -190,6 +196,7 @@ class Stack:
             # test` sets 0: its other suites keep the CPU busy, and idle-class training would
             # wait for all of them; the yielding itself has its own tests and benchmark.
             nice=int(os.environ.get("TRAINING_NICE") or 19),
+            tf_threads=tf_threads(),
         )
         return base.with_changes(**changes)
 
