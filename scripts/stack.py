@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import random
 import shlex
 import signal
 import socket
@@ -179,9 +180,35 @@ def write_config(
 
 
 # ---------------------------------------------------------------- processes
+def _ephemeral_low() -> int:
+    """The lowest port the kernel gives outgoing connections (Linux: 32768 unless configured)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
-    """An unused TCP port on loopback."""
-    with socket.socket() as s:
+    """An unused TCP port on loopback, from below the kernel's ephemeral range.
+
+    A server is started on the port seconds after it is picked (Rasa: 10-20 s). A port from the
+    ephemeral range (what binding port 0 gives) can meanwhile become the local port of any
+    outgoing connection -- `make test` runs suites side by side, all making HTTP and database
+    connections -- and the server then fails with "address already in use" (seen). Below that
+    range only another picker could take it; SystemRandom, so that seeded tests never pick alike.
+    """
+    high = _ephemeral_low() - 1
+    low = max(1024, high - 12000)
+    pick = random.SystemRandom()
+    for _ in range(100):
+        port = pick.randint(low, high)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as s:  # a crowded range: let the kernel choose
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
