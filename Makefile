@@ -91,7 +91,7 @@ $(MODEL): $(RASA_VENV)/.installed $(TRAINING_INPUTS)
 	  $(APP_PY) -m admissions.training retrain --promote --offline --by make \
 	  || echo "    the live model stays in place; the new data is kept in data/ (see the report above)"; \
 	else \
-	  echo "==> training the Rasa model (about a minute or two)"; \
+	  echo "==> training the Rasa model (two to three minutes)"; \
 	  start=$$(date +%s); umask 077; \
 	  $(TRAIN_THREADS_ENV) $(RASA) train --config config.yml --domain domain.yml --data data --out models \
 	    --fixed-model-name admissions --quiet >$(VAR_DIR)/train.log 2>&1 || { tail -40 $(VAR_DIR)/train.log; exit 1; }; \
