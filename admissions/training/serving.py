@@ -18,6 +18,9 @@ conversation of that process for 10-40 s). Instead:
 If the new process does not start, load or pass the smoke conversation, it is stopped and
 nothing changes. Steps 1 and 2-4 are also available apart (``prepare`` / ``commit`` /
 ``abandon``): the retraining runner loads the candidate while it is still being evaluated.
+(This module runs a little over 400 lines: the steps share the serving file's state and its
+lock; the process helpers already live in ``rasa_process`` and ``health``, and moving the port
+and draining helpers there would make ``rasa_process`` import ``health`` back.)
 The serving file also holds how Rasa was started (``launch``: command line
 with ``{port}`` and ``{model}`` placeholders, the environment it needs, the ports it may use),
 written by whoever started the first process (``scripts/run.sh`` through ``start`` below, the
