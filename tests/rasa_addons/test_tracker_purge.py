@@ -84,13 +84,6 @@ def fast_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    loop = asyncio.new_event_loop()
-    yield loop
-    loop.close()
-
-
-@pytest.fixture
 def db(tmp_path: Path) -> Path:
     return tmp_path / "tracker.db"
 

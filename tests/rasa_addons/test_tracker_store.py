@@ -11,7 +11,6 @@ import asyncio
 import logging
 import os
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -109,13 +108,6 @@ def rows(db: Path, sender: str) -> list[tuple[str, str | None]]:
 
 def user_texts(db: Path, sender: str) -> list[str]:
     return [text for kind, text in rows(db, sender) if kind == "user"]
-
-
-@pytest.fixture
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    loop = asyncio.new_event_loop()
-    yield loop
-    loop.close()
 
 
 def test_rasa_store_loses_turns_after_a_failed_read_and_ours_does_not(
