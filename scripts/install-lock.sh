@@ -3,7 +3,7 @@
 #
 # With uv (requirements/tools.lock, put in .venv/tools on first use) rather than pip: on this
 # project's 2-core machines uv installs the assistant environment from an empty cache in ~30 s
-# alone (60-75 s beside `make test`'s first stages) where pip took ~100 s, and that install is
+# alone (30-75 s beside `make test`'s first stages) where pip took ~100 s, and that install is
 # the first step of `make test`'s longest chain (environment -> model -> suites).
 # Same lock, same hashes, same wheels, --no-deps; uv compiles the bytecode (pip did it by default,
 # and machines that set PYTHONDONTWRITEBYTECODE would otherwise import Rasa at half speed).

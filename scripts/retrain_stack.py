@@ -63,8 +63,8 @@ def make_project(root: Path, diet_epochs: int = 20, ted_epochs: int = 1) -> Path
 
 
 def tf_threads() -> int:
-    """TensorFlow threads of the copy's trainings: ``TRAINING_TF_THREADS`` (production's 2)."""
-    return int(os.environ.get("TRAINING_TF_THREADS") or 2)
+    """TensorFlow threads of the copy's trainings: ``TRAINING_TF_THREADS`` or production's."""
+    return int(os.environ.get("TRAINING_TF_THREADS") or TrainingSettings.tf_threads)
 
 
 def rasa_env(extra: dict[str, str] | None = None) -> dict[str, str]:
