@@ -13,21 +13,15 @@ import asyncio
 import hashlib
 import hmac
 import json
-import socket
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
+from scripts.stack import free_port
+
 TOLERANCE = 300
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on (yet)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

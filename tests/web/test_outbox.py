@@ -21,8 +21,9 @@ from admissions.db.models import PACKET_OUTBOX
 from admissions.handoff import envelope, packet
 from admissions.web.outbox import Outbox
 from admissions.web.settings import WebhookSettings
+from scripts.stack import free_port
 from tests.web.conftest import REPO, audit_rows
-from tests.web.crm_receiver import Receiver, free_port
+from tests.web.crm_receiver import Receiver
 from tests.web.fixtures import write
 from tests.web.packet_fixtures import DOB, MEMBER_ID, handoff_conversation
 
